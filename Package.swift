@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Modules follow the data flow of DESIGN.md; none imports a later stage:
+// CZlib/CPCRE2 (C shims) → PullwatchIO → PullwatchRecords → PullwatchRules → pullwatch (CLI glue).
+let package = Package(
+    name: "pullwatch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pullwatch", targets: ["pullwatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8",
+                       providers: [.apt(["libpcre2-dev"])]),
+        .target(name: "PullwatchIO", dependencies: ["CZlib"]),
+        .target(name: "PullwatchRecords", dependencies: ["PullwatchIO"]),
+        .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2"]),
+        .executableTarget(name: "pullwatch", dependencies: [
+            "PullwatchIO", "PullwatchRecords", "PullwatchRules",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules"]),
+    ]
+)

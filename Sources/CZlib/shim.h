@@ -1,0 +1,21 @@
+#ifndef PULLWATCH_CZLIB_SHIM_H
+#define PULLWATCH_CZLIB_SHIM_H
+
+#include <zlib.h>
+#include <stddef.h>
+
+/* zlib's init functions are macros that pass the library version and the
+   stream size; Swift cannot call macros, so wrap them once here. */
+static inline int pw_inflate_init_gzip(z_stream *stream) {
+    /* 15 window bits + 16: expect a gzip header (not zlib, not raw). */
+    return inflateInit2(stream, 15 + 16);
+}
+
+/* GNU extensions the Swift Glibc module does not expose (it is imported
+   without _GNU_SOURCE). The byte-search hot paths of PullwatchIO and the
+   gate need them; declaring them is enough, glibc provides them. */
+extern void *memmem(const void *haystack, size_t haystacklen,
+                    const void *needle, size_t needlelen);
+extern void *memrchr(const void *s, int c, size_t n);
+
+#endif

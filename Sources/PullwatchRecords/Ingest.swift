@@ -1,0 +1,118 @@
+import PullwatchIO
+
+/// What reading one source produced, beside its records.
+public struct IngestSummary: Sendable, Equatable {
+    /// Decompressed bytes read.
+    public var bytes: UInt64 = 0
+    /// Lines framed.
+    public var lines = 0
+    /// Records emitted.
+    public var records = 0
+    /// Lines cut at the line-length limit.
+    public var truncatedLines = 0
+    /// Bytes skipped from over-long lines.
+    public var skippedBytes: UInt64 = 0
+    /// JSON values skipped (malformed or too large).
+    public var skippedValues = 0
+    /// Every problem met, with file and line or byte offset.
+    public var errors: [InputError] = []
+
+    /// Nothing read yet.
+    public init() {}
+}
+
+/// The ingest half of the data flow for one source: open (sniffing gzip), frame lines,
+/// decode records. Every mode (scan, follow, serve) runs this same path.
+public enum Ingest {
+    /// Reads `source` to its end, calling `emit` for each record. Errors do not stop the
+    /// read: what was decoded before a corrupt gzip member is still emitted.
+    @discardableResult
+    public static func read(_ source: InputSource, options: DecoderOptions = DecoderOptions(),
+                            ratioLimit: DecompressionRatioLimit = .unlimited,
+                            emit: (Record) -> Void) -> IngestSummary {
+        var summary = IngestSummary()
+        let name = source.description
+        let reader: any ByteReader
+        do {
+            reader = try InputOpener.open(source, ratioLimit: ratioLimit)
+        } catch {
+            summary.errors.append(InputError(source: name, message: "\(error)"))
+            return summary
+        }
+        return read(reader, name: name, options: options, emit: emit)
+    }
+
+    /// Reads an already opened byte stream named `name`.
+    @discardableResult
+    public static func read(_ reader: any ByteReader, name: String, options: DecoderOptions = DecoderOptions(),
+                            emit: (Record) -> Void) -> IngestSummary {
+        var summary = IngestSummary()
+        let framer = LineFramer(maxLineBytes: options.maxLineBytes)
+        let decoder = RecordDecoder(source: name, options: options)
+        var count = 0
+        return withoutActuallyEscaping(emit) { emit in
+        let counting: (Record) -> Void = { r in count += 1; emit(r) }
+        do {
+            try framer.frame(reader) { block in
+                block.forEachLine { line in
+                    if line.truncated {
+                        summary.errors.append(InputError(source: name, line: line.number,
+                            message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
+                    }
+                    decoder.decode(line, emit: counting)
+                }
+            }
+        } catch let e as GzipError {
+            summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
+        } catch {
+            summary.errors.append(InputError(source: name, message: "\(error)"))
+        }
+        decoder.finish(emit: counting)
+        let stats = framer.stats
+        summary.bytes = stats.bytes
+        summary.lines = stats.lines
+        summary.truncatedLines = stats.truncatedLines
+        summary.skippedBytes = stats.skippedBytes
+        summary.records = count
+        summary.skippedValues = decoder.skippedValues
+        summary.errors.append(contentsOf: decoder.errors)
+        return summary
+        }
+    }
+}
+
+/// Cheap per-line format recognition on bytes (no `String`, no allocation): what the
+/// ingest benchmark measures, and what a later gate can use to pick a parser.
+public enum FormatSniffer {
+    /// The shape of a line.
+    public enum Shape: String, CaseIterable, Sendable {
+        case cri, journal, syslog5424, klog, logrus, json, table, plain
+    }
+
+    /// Classifies `line` by its first bytes.
+    @inlinable
+    public static func sniff(_ line: UnsafeRawBufferPointer) -> Shape {
+        guard let b0 = line.first else { return .plain }
+        switch b0 {
+        case UInt8(ascii: "{"), UInt8(ascii: "["): return .json
+        case UInt8(ascii: "<"):
+            return line.count > 4 && line.firstIndex(of: UInt8(ascii: ">")).map({ $0 + 2 < line.count && line[$0 + 1] == UInt8(ascii: "1") && line[$0 + 2] == 0x20 }) == true ? .syslog5424 : .journal
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            // 2025-11-22T10:00:00.1Z stderr F …  vs  2025-11-22T10:00:00+0000 host prog: …
+            if line.count > 31, let sp = line.firstIndex(of: 0x20), sp + 7 < line.count,
+               line[sp + 1] == UInt8(ascii: "s"), line[sp + 4] == UInt8(ascii: "o") || line[sp + 4] == UInt8(ascii: "e") {
+                return .cri
+            }
+            return .journal
+        case UInt8(ascii: "I"), UInt8(ascii: "W"), UInt8(ascii: "E"), UInt8(ascii: "F"):
+            if line.count > 5, line[1] >= 0x30, line[1] <= 0x39, line[4] >= 0x30, line[4] <= 0x39 { return .klog }
+        case UInt8(ascii: "t"), UInt8(ascii: "l"):
+            if line.hasPrefix("time=") || line.hasPrefix("level=") { return .logrus }
+        case 0x20, 0x09: return .table
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            if line.count > 15, line[3] == 0x20, line[6] == 0x20 { return .journal }
+        default: break
+        }
+        return .plain
+    }
+}

@@ -1,0 +1,384 @@
+import Foundation
+import PullwatchIO
+
+/// Options of record decoding, with their defaults.
+public struct DecoderOptions: Sendable {
+    /// How yearless timestamps get a year (default: relative to now).
+    public var years: YearInference
+    /// The longest joined CRI / Docker line kept (default `MaxLineBytes.default`).
+    public var maxLineBytes: MaxLineBytes
+    /// The largest multi-line JSON value (an Event List, say) buffered before it is skipped
+    /// as an error. Default 64 MiB.
+    public var maxJSONValueBytes: Int
+
+    /// Defaults, with years inferred relative to `now`.
+    public init(years: YearInference = YearInference(reference: Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9))),
+                maxLineBytes: MaxLineBytes = .default, maxJSONValueBytes: Int = 64 << 20) {
+        self.years = years
+        self.maxLineBytes = maxLineBytes
+        self.maxJSONValueBytes = maxJSONValueBytes
+    }
+}
+
+/// Decodes the lines of one stream into records. Sniffs the format per line, keeps the
+/// state that spans lines: multi-line JSON values (`kubectl get events -w -o json`), CRI
+/// `P`/`F` partials, Docker 16 KiB fragments, and the context of `kubectl describe` /
+/// `kubectl get events` tables. A line no format recognises becomes a `plain` record:
+/// nothing is dropped silently; what is skipped is counted in `errors`/`skippedValues`.
+public final class RecordDecoder {
+    /// The source name used in records and errors.
+    public let source: String
+    /// The options in force.
+    public let options: DecoderOptions
+    /// Problems met so far (malformed JSON values, over-long values).
+    public private(set) var errors: [InputError] = []
+    /// JSON values skipped because they were malformed or too large.
+    public private(set) var skippedValues = 0
+
+    // Multi-line JSON value being accumulated.
+    private var json = JSONScanner()
+    private var jsonBuffer: [UInt8] = []
+    private var jsonLines: [(number: Int, bytes: [UInt8])] = []
+    private var jsonStartLine = 0
+
+    // CRI and Docker partial lines, per stream (stdout/stderr).
+    private struct Partial { var text: [UInt8]; var timestamp: Timestamp?; var line: Int; var cut: Bool }
+    private var partials: [String: Partial] = [:]
+    private var partialFormat: Envelope = .cri
+
+    // kubectl describe / get events context.
+    private var describeName: String?
+    private var describeNamespace: String?
+    private var describeNode: String?
+    private var inEventsSection = false
+    private var tableHeader: EventTables.Header?
+
+    private let pathMetadata: (namespace: String?, pod: String?, container: String?)
+
+    /// A decoder for the stream named `source`.
+    public init(source: String, options: DecoderOptions = DecoderOptions()) {
+        self.source = source
+        self.options = options
+        self.pathMetadata = RecordDecoder.criPathMetadata(source)
+    }
+
+    /// Decodes one line; `emit` receives zero or more records.
+    public func decode(_ line: Line, emit: (Record) -> Void) {
+        let bytes = line.bytes
+        if json.active {
+            continueJSON(bytes, number: line.number, emit: emit)
+            return
+        }
+        let trimmed = bytes.trimmed
+        if let first = trimmed.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "["), startJSON(bytes, number: line.number, emit: emit) {
+            return
+        }
+        decodeText(bytes, number: line.number, emit: emit)
+    }
+
+    /// Flushes what is pending at the end of the stream (partial lines, an unfinished JSON value).
+    public func finish(emit: (Record) -> Void) {
+        if json.active {
+            if json.depth > 0 {
+                errors.append(InputError(source: source, line: jsonStartLine, message: "JSON value not terminated before end of input; its lines are read as text"))
+            }
+            abandonJSON(emit: emit)
+        }
+        for key in partials.keys.sorted() {
+            if let p = partials.removeValue(forKey: key) { emitPartial(p, emit: emit) }
+        }
+    }
+
+    // MARK: text lines
+
+    private func decodeText(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) {
+        if let cri = TextFormats.criLine(bytes) {
+            let text = UnsafeRawBufferPointer(rebasing: bytes[cri.textStart...])
+            appendPartial(stream: cri.isStderr ? "stderr" : "stdout", text: text, timestamp: cri.timestamp,
+                          line: number, final: !cri.partial, envelope: .cri, emit: emit)
+            return
+        }
+        var record = Record(message: "", source: source, line: number)
+        if let header = TextFormats.syslogHeader(bytes, years: options.years) {
+            // A header time with its year wins; a yearless one (RFC 3164 / journal short)
+            // yields to a full timestamp in the payload (logrus `time=`), not to klog's.
+            if header.timestampHasYear { record.timestamp = header.timestamp }
+            record.node = header.host
+            record.component = header.program.map(RecordDecoder.componentName)
+            record.envelope = header.envelope
+            TextFormats.parsePayload(UnsafeRawBufferPointer(rebasing: bytes[header.messageStart...]), years: options.years, into: &record)
+            if !header.timestampHasYear, record.format != .logrus || record.timestamp == nil {
+                record.timestamp = header.timestamp ?? record.timestamp
+            }
+            emit(record)
+            return
+        }
+        if decodeTable(bytes, number: number, emit: emit) { return }
+        TextFormats.parsePayload(bytes, years: options.years, into: &record)
+        emit(record)
+    }
+
+    /// `kubectl describe` headers and event rows, `kubectl get events` tables.
+    private func decodeTable(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) -> Bool {
+        guard let first = bytes.first else { return false }
+        if first != 0x20 && first != 0x09 {
+            // Top-level `Key:  value` lines of describe output.
+            if bytes.hasPrefix("Name:") {
+                describeName = value(after: 5, in: bytes); describeNamespace = nil; describeNode = nil
+                inEventsSection = false; tableHeader = nil
+                return emitPlain(bytes, number: number, emit: emit)
+            }
+            if bytes.hasPrefix("Namespace:") { describeNamespace = value(after: 10, in: bytes); return emitPlain(bytes, number: number, emit: emit) }
+            if bytes.hasPrefix("Node:") {
+                describeNode = value(after: 5, in: bytes).map { v in v.split(separator: "/").first.map(String.init) ?? v }
+                return emitPlain(bytes, number: number, emit: emit)
+            }
+            if bytes.hasPrefix("Events:") { inEventsSection = true; tableHeader = nil; return emitPlain(bytes, number: number, emit: emit) }
+        }
+        if let header = EventTables.header(bytes) {
+            tableHeader = header
+            if case .getEvents = header { describeName = nil; describeNamespace = nil; describeNode = nil; inEventsSection = false }
+            return emitPlain(bytes, number: number, emit: emit)
+        }
+        guard let row = EventTables.row(bytes, header: tableHeader) else {
+            if tableHeader != nil, !bytes.trimmed.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == 0x20 || $0 == 0x09 }) {
+                if first != 0x20 && first != 0x09 { tableHeader = nil; inEventsSection = false }
+            }
+            return false
+        }
+        let isDescribe: Bool
+        switch tableHeader {
+        case .describe?, .describeLegacy?: isDescribe = true
+        case .getEvents?: isDescribe = false
+        case nil: isDescribe = inEventsSection || row.objectName == nil
+        }
+        var r = Record(message: row.message, format: isDescribe ? .describe : .eventTable, source: source, line: number)
+        r.component = "event"
+        r.level = row.type
+        r.node = row.node ?? (isDescribe ? describeNode : nil)
+        if isDescribe {
+            r.namespace = describeNamespace
+            r.pod = describeName
+        } else {
+            r.namespace = row.namespace
+            if row.objectKind?.lowercased() == "pod" { r.pod = row.objectName }
+        }
+        r.event = EventInfo(count: row.count, reason: row.reason, type: row.type,
+                            objectKind: isDescribe ? "Pod" : row.objectKind, objectName: isDescribe ? describeName : row.objectName)
+        emit(r)
+        return true
+    }
+
+    private func value(after prefix: Int, in bytes: UnsafeRawBufferPointer) -> String? {
+        let v = UnsafeRawBufferPointer(rebasing: bytes[prefix...]).trimmed.string
+        return v.isEmpty || v == "<none>" ? nil : v
+    }
+
+    private func emitPlain(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) -> Bool {
+        emit(Record(message: bytes.string, format: .plain, source: source, line: number))
+        return true
+    }
+
+    // MARK: partial lines (CRI P/F, Docker 16 KiB fragments)
+
+    private func appendPartial(stream: String, text: UnsafeRawBufferPointer, timestamp: Timestamp?, line: Int,
+                               final: Bool, envelope: Envelope, emit: (Record) -> Void) {
+        var p = partials.removeValue(forKey: stream) ?? Partial(text: [], timestamp: timestamp, line: line, cut: false)
+        let room = options.maxLineBytes.bytes - p.text.count
+        if text.count > room {
+            p.text.append(contentsOf: text.prefix(max(room, 0)))
+            p.cut = true
+        } else {
+            p.text.append(contentsOf: text)
+        }
+        partialFormat = envelope
+        if final {
+            emitPartial(p, emit: emit)
+        } else {
+            partials[stream] = p
+        }
+    }
+
+    private func emitPartial(_ p: Partial, emit: (Record) -> Void) {
+        if p.cut {
+            errors.append(InputError(source: source, line: p.line, message: "joined line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
+        }
+        var r = Record(message: "", source: source, line: p.line)
+        r.timestamp = p.timestamp
+        r.envelope = partialFormat
+        r.namespace = pathMetadata.namespace
+        r.pod = pathMetadata.pod
+        r.container = pathMetadata.container
+        p.text.withUnsafeBytes { TextFormats.parsePayload($0, years: options.years, into: &r) }
+        // The payload's own time (klog/logrus) must not replace the runtime's full timestamp.
+        if p.timestamp != nil { r.timestamp = p.timestamp }
+        emit(r)
+    }
+
+    // MARK: JSON values
+
+    /// Starts a JSON value at the beginning of a line. Returns false when the line is not
+    /// JSON after all (then it is decoded as text).
+    private func startJSON(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) -> Bool {
+        json = JSONScanner()
+        jsonBuffer.removeAll(keepingCapacity: true)
+        jsonLines.removeAll()
+        jsonStartLine = number
+        json.active = true
+        continueJSON(bytes, number: number, emit: emit)
+        return true
+    }
+
+    private func continueJSON(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) {
+        jsonLines.append((number, Array(bytes)))
+        var valueStart = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if json.depth == 0 && !json.inString {
+                if b == 0x20 || b == 0x09 || b == 0x0D { i += 1; valueStart = i; continue }
+                guard b == UInt8(ascii: "{") || b == UInt8(ascii: "[") else { abandonJSON(emit: emit); return }
+            }
+            switch json.feed(b) {
+            case .more: break
+            case .invalid:
+                abandonJSON(emit: emit)
+                return
+            case .complete:
+                jsonBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[valueStart...i]))
+                finishJSONValue(emit: emit)
+                valueStart = i + 1
+                jsonStartLine = number
+                jsonLines = [(number, Array(bytes))]
+            }
+            i += 1
+        }
+        if json.depth == 0 && !json.inString {
+            // Only whitespace followed the last value: the line is done, no value pending.
+            json.active = false
+            jsonLines.removeAll()
+            return
+        }
+        if json.inString {
+            // JSON strings never span lines: this is not JSON (or a cut line).
+            abandonJSON(emit: emit)
+            return
+        }
+        jsonBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[min(valueStart, bytes.count)...]))
+        jsonBuffer.append(0x0A)
+        if jsonBuffer.count > options.maxJSONValueBytes {
+            errors.append(InputError(source: source, line: jsonStartLine, message: "JSON value larger than \(options.maxJSONValueBytes) bytes; skipped"))
+            skippedValues += 1
+            json = JSONScanner()
+            jsonBuffer.removeAll()
+            jsonLines.removeAll()
+            skippingOversizedValue = true
+        }
+    }
+    private var skippingOversizedValue = false
+
+    private func finishJSONValue(emit: (Record) -> Void) {
+        defer { jsonBuffer.removeAll(keepingCapacity: jsonBuffer.capacity <= 1 << 20) }
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: Data(jsonBuffer), options: [])
+        } catch {
+            errors.append(InputError(source: source, line: jsonStartLine, message: "malformed JSON value (\(jsonBuffer.count) bytes); skipped"))
+            skippedValues += 1
+            return
+        }
+        switch JSONRecords.decode(value, source: source, line: jsonStartLine, years: options.years) {
+        case .records(let records):
+            if records.isEmpty {
+                // A JSON value with nothing we know: keep it as text rather than lose it.
+                emit(Record(message: String(decoding: jsonBuffer, as: UTF8.self), format: .plain, source: source, line: jsonStartLine))
+            }
+            for var r in records {
+                if r.namespace == nil { r.namespace = pathMetadata.namespace }
+                if r.pod == nil { r.pod = pathMetadata.pod }
+                emit(r)
+            }
+        case .dockerPartial(let stream, let text, let t):
+            text.withBytes { appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: false, envelope: .dockerJSON, emit: emit) }
+        case .dockerLine(let stream, let text, let t):
+            text.withBytes { appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: true, envelope: .dockerJSON, emit: emit) }
+        }
+    }
+
+    /// The lines gathered for a JSON value were not JSON: decode each as text instead.
+    private func abandonJSON(emit: (Record) -> Void) {
+        let lines = jsonLines
+        json = JSONScanner()
+        jsonBuffer.removeAll(keepingCapacity: true)
+        jsonLines.removeAll()
+        if skippingOversizedValue { skippingOversizedValue = false; return }
+        for (number, bytes) in lines {
+            bytes.withUnsafeBytes { decodeText($0, number: number, emit: emit) }
+        }
+    }
+
+    // MARK: names
+
+    /// Normalizes a program / unit name into a component (`crio`, `containerd`, `kubelet`, …).
+    public static func componentName(_ program: String) -> String {
+        var p = program.lowercased()
+        if p.hasSuffix(".service") { p.removeLast(8) }
+        switch p {
+        case "cri-o": return "crio"
+        case "hyperkube": return "kubelet"
+        default: return p
+        }
+    }
+
+    /// Namespace, pod and container from CRI log paths:
+    /// `/var/log/pods/<ns>_<pod>_<uid>/<container>/0.log` and
+    /// `/var/log/containers/<pod>_<ns>_<container>-<id>.log`.
+    static func criPathMetadata(_ path: String) -> (namespace: String?, pod: String?, container: String?) {
+        let parts = path.split(separator: "/")
+        if let i = parts.lastIndex(of: "pods"), i + 2 < parts.count {
+            let podDir = parts[i + 1].split(separator: "_")
+            if podDir.count == 3 { return (String(podDir[0]), String(podDir[1]), String(parts[i + 2])) }
+        }
+        if parts.count >= 2, parts[parts.count - 2] == "containers", parts.last!.hasSuffix(".log") {
+            let name = parts.last!.dropLast(4).split(separator: "_")
+            if name.count == 3, let dash = name[2].lastIndex(of: "-") {
+                return (String(name[1]), String(name[0]), String(name[2][..<dash]))
+            }
+        }
+        return (nil, nil, nil)
+    }
+}
+
+/// Tracks JSON structure byte by byte (depth, strings, escapes) to find where a value ends,
+/// and rejects bytes that cannot appear outside strings (so text is not mistaken for JSON).
+struct JSONScanner {
+    var active = false
+    var depth = 0
+    var inString = false
+    var escaped = false
+
+    enum Step { case more, complete, invalid }
+
+    mutating func feed(_ b: UInt8) -> Step {
+        if inString {
+            if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            return .more
+        }
+        switch b {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            depth -= 1
+            if depth == 0 { return .complete }
+            if depth < 0 { return .invalid }
+        case 0x20, 0x09, 0x0D, 0x0A, UInt8(ascii: ","), UInt8(ascii: ":"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+             UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"),
+             UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "n"):
+            break
+        default:
+            return .invalid
+        }
+        return .more
+    }
+}
