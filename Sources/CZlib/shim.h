@@ -11,6 +11,10 @@ static inline int pw_inflate_init_gzip(z_stream *stream) {
     return inflateInit2(stream, 15 + 16);
 }
 
+static inline int pw_deflate_init_gzip(z_stream *stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+
 /* GNU extensions the Swift Glibc module does not expose (it is imported
    without _GNU_SOURCE). The byte-search hot paths of PullwatchIO and the
    gate need them; declaring them is enough, glibc provides them. */

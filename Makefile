@@ -1,0 +1,42 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+SWIFT ?= swift
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+RELEASE_BIN = .build/release/pullwatch
+
+.PHONY: all deps build release demo test bench fuzz samples clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	$(SWIFT) build -j $(JOBS)
+
+release: deps
+	$(SWIFT) build -c release -j $(JOBS)
+
+## Runs pullwatch on the shipped samples (pull-related records until `scan` lands).
+demo: release
+	$(RELEASE_BIN) records samples/
+
+## The whole test suite.
+test: deps
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build
+
+## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
+bench: release
+	@scripts/install-deps.sh bench
+	benchmarks/bench.sh
+
+## libFuzzer over the gzip reader and the record parsers (FUZZ_SECONDS, default 300).
+fuzz: deps
+	Fuzz/run.sh $(or $(FUZZ_SECONDS),300)
+
+## Regenerates samples/ (deterministic).
+samples:
+	python3 benchmarks/generate.py samples samples/
+
+clean:
+	rm -rf .build .build-fuzz
