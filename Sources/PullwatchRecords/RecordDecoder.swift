@@ -79,10 +79,7 @@ public final class RecordDecoder {
     /// Flushes what is pending at the end of the stream (partial lines, an unfinished JSON value).
     public func finish(emit: (Record) -> Void) {
         if json.active {
-            if json.depth > 0 {
-                errors.append(InputError(source: source, line: jsonStartLine, message: "JSON value not terminated before end of input; its lines are read as text"))
-            }
-            abandonJSON(emit: emit)
+            abandonJSON(reason: "JSON value not terminated before end of input; its lines are read as text", emit: emit)
         }
         for key in partials.keys.sorted() {
             if let p = partials.removeValue(forKey: key) { emitPartial(p, emit: emit) }
@@ -306,8 +303,17 @@ public final class RecordDecoder {
     }
 
     /// The lines gathered for a JSON value were not JSON: decode each as text instead.
-    private func abandonJSON(emit: (Record) -> Void) {
+    /// Lines that began like a JSON object (`{"`) were meant to be JSON: that is reported.
+    private func abandonJSON(reason: String? = nil, emit: (Record) -> Void) {
         let lines = jsonLines
+        if let first = lines.first {
+            let looksLikeObject = first.bytes.withUnsafeBytes { $0.trimmed.hasPrefix("{\"") }
+            if let reason {
+                errors.append(InputError(source: source, line: first.number, message: reason))
+            } else if looksLikeObject && !skippingOversizedValue {
+                errors.append(InputError(source: source, line: first.number, message: "malformed JSON value; read as text"))
+            }
+        }
         json = JSONScanner()
         jsonBuffer.removeAll(keepingCapacity: true)
         jsonLines.removeAll()
