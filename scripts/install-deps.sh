@@ -7,7 +7,7 @@ want=(libpcre2-dev zlib1g-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;
-    bench) want+=(pigz ripgrep time) ;;
+    bench) want+=(pigz ripgrep time bc) ;;
     fuzz) want+=() ;;
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;
   esac

@@ -1,0 +1,31 @@
+// libFuzzer entry point over the ingest path: gzip sniffing and decoding, line framing,
+// every record parser (JSON streams, CRI joining, tables), and image references.
+// Built and run by Fuzz/run.sh (`make fuzz`).
+import PullwatchIO
+import PullwatchRecords
+import PullwatchRules
+
+private let options = DecoderOptions(
+    years: YearInference(reference: Timestamp(seconds: 1_795_341_600)),
+    maxLineBytes: MaxLineBytes(4096), maxJSONValueBytes: 1 << 16)
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzIngest(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // The first byte picks a chunk size, so chunk boundaries get fuzzed too.
+    let chunk = Int(bytes.first ?? 0) + 1
+    if let reader = try? InputOpener.sniffGzip(ChunkedReader(bytes, chunkSizes: [chunk]), ratioLimit: .network) {
+        Ingest.read(reader, name: "fuzz", options: options) { record in
+            if let image = record.field("image") { _ = ImageReference.parse(image) }
+        }
+    }
+    // The same bytes as the inside of a gzip member (valid framing around fuzzed content).
+    let gz = GzipCompressor.compress(bytes, level: 1)
+    Ingest.read(GzipReader(ChunkedReader(gz, chunkSizes: [chunk])), name: "fuzz-gz", options: options) { _ in }
+    // Fuzzed bytes fed straight to the gzip decoder (corrupt headers, blocks, CRCs).
+    var gzBytes: [UInt8] = [0x1f, 0x8b] + bytes
+    if bytes.first.map({ $0 & 1 == 0 }) == true { gzBytes = bytes }
+    Ingest.read(GzipReader(ChunkedReader(gzBytes, chunkSizes: [chunk]), ratioLimit: .network), name: "fuzz-raw", options: options) { _ in }
+    _ = ImageReference.parse(String(decoding: bytes.prefix(300), as: UTF8.self))
+    return 0
+}
