@@ -10,7 +10,7 @@ struct RecordsCommand: ParsableCommand {
         abstract: "Print the records parsed from logs (time, node, component, pod, message).",
         discussion: """
         Reads files, directories (recursively) or standard input ('-'); gzip is detected by \
-        its magic bytes. By default only records that mention an image pull are shown; \
+        its magic bytes. By default only records that look like failing image pulls are shown; \
         --all shows every record. --stats only counts lines per format (no parsing).
         Exit status: 0 success, 1 when some input could not be read (the rest is still shown).
         """
@@ -43,7 +43,7 @@ struct RecordsCommand: ParsableCommand {
         } else {
             for source in discovery.sources {
                 let summary = Ingest.read(source, options: options) { record in
-                    guard all || PullMention.matches(record.message) else { return }
+                    guard all || PullMention.matches(record) else { return }
                     out.write(format == .ndjson ? RecordRendering.json(record) : RecordRendering.text(record))
                     out.write("\n")
                 }
@@ -68,11 +68,16 @@ enum InputPaths {
     }
 }
 
-/// A crude "is this about an image pull" filter for `records` until rules classify records.
+/// An interim "is this a failing image pull" filter for `records`, until the rule set
+/// classifies records: the text mentions an image or a pull, and the record is a warning or
+/// error or its text says something failed.
 enum PullMention {
-    static func matches(_ message: String) -> Bool {
-        let m = message.lowercased()
-        return m.contains("image") || m.contains("pull")
+    static func matches(_ record: Record) -> Bool {
+        let m = record.message.lowercased()
+        guard m.contains("image") || m.contains("pull") else { return false }
+        let level = record.level?.lowercased() ?? ""
+        return ["e", "w", "f", "error", "warning", "warn", "fatal"].contains(level)
+            || m.contains("fail") || m.contains("error") || m.contains("back-off")
     }
 }
 
