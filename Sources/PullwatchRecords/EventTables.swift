@@ -78,17 +78,22 @@ public enum EventTables {
         var row = Row(type: cs[ti].text, reason: cs[ti + 1].text, message: "", count: 1)
         switch header {
         case .getEvents(let columns)?:
-            guard columns.count <= cs.count || columns.last == "MESSAGE" else { return nil }
-            guard let typeCol = columns.firstIndex(of: "TYPE"), typeCol == ti,
-                  let msgCol = columns.firstIndex(of: "MESSAGE"), msgCol < cs.count else { return nil }
-            row.message = rest(from: msgCol)
-            if let i = columns.firstIndex(of: "NAMESPACE") { row.namespace = cs[i].text }
-            if let i = columns.firstIndex(of: "OBJECT") { splitObject(cs[i].text, into: &row) }
-            if let i = columns.firstIndex(of: "NAME"), let k = columns.firstIndex(of: "KIND") {
-                row.objectName = cs[i].text; row.objectKind = cs[k].text
+            // Columns after TYPE are found relative to the TYPE cell, so an empty cell before
+            // it (SUBOBJECT in old `get events` output) does not shift them; columns before
+            // TYPE are used only when nothing was empty.
+            guard let typeCol = columns.firstIndex(of: "TYPE"), let msgCol = columns.firstIndex(of: "MESSAGE"),
+                  msgCol > typeCol, ti + (msgCol - typeCol) < cs.count else { return nil }
+            func cell(_ name: String) -> String? {
+                guard let col = columns.firstIndex(of: name) else { return nil }
+                if col > typeCol { return ti + (col - typeCol) < cs.count ? cs[ti + (col - typeCol)].text : nil }
+                return typeCol == ti ? cs[col].text : nil
             }
-            if let i = columns.firstIndex(of: "SOURCE") { row.node = nodeFromSource(cs[i].text) }
-            if let i = columns.firstIndex(of: "COUNT"), let n = Int(cs[i].text) { row.count = n }
+            row.message = rest(from: ti + (msgCol - typeCol))
+            row.namespace = cell("NAMESPACE")
+            if let object = cell("OBJECT") { splitObject(object, into: &row) }
+            if let name = cell("NAME"), let kind = cell("KIND") { row.objectName = name; row.objectKind = kind }
+            if let source = cell("SOURCE") { row.node = nodeFromSource(source) }
+            if let count = cell("COUNT").flatMap({ Int($0) }) { row.count = count }
             return row
         case .describeLegacy?, .describe?, nil:
             break
@@ -140,7 +145,7 @@ public enum EventTables {
             return parts.count >= 2 ? String(parts[1]) : nil
         }
         if let comma = t.firstIndex(of: ",") {
-            let host = t[t.index(after: comma)...].trimmingCharacters(in: " ")
+            let host = t[t.index(after: comma)...].trimmingSpaces()
             return host.isEmpty ? nil : host
         }
         return nil
@@ -155,7 +160,7 @@ public enum EventTables {
 }
 
 extension Substring {
-    func trimmingCharacters(in set: Character) -> String {
-        String(self.drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+    func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

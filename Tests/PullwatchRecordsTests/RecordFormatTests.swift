@@ -190,8 +190,12 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
 
     @Test func getEventsTables() throws {
         let rows = decode(try fixture("get-events.txt")).0.filter { $0.format == .eventTable }
-        #expect(rows.count == 3)
+        #expect(rows.count == 5)
         #expect(rows[0].namespace == "shop" && rows[0].pod == "web-6f9c7d-x2x9p" && rows[0].event?.reason == "Failed")
+        // Pre-1.14 layout; the second row's SUBOBJECT cell is empty.
+        #expect(rows[3].pod == "old-pod-1" && rows[3].node == "node-old-1" && rows[3].event?.count == 6)
+        #expect(rows[3].message.hasPrefix(#"Failed to pull image "acme/old:1": rpc error"#))
+        #expect(rows[4].node == "node-old-1" && rows[4].event?.reason == "BackOff" && rows[4].message == #"Back-off pulling image "acme/old:1""#)
         #expect(rows[0].message == #"Failed to pull image "nginx:1.99": not found"#)
         #expect(rows[2].namespace == nil && rows[2].pod == "api-0" && rows[2].message == "Error: ImagePullBackOff")
     }
