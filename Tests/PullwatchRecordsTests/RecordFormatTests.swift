@@ -280,3 +280,36 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(summary.errors[0].description.hasPrefix(path + ": gzip data truncated at compressed byte offset"))
     }
 }
+
+/// Fixtures printed by the real journalctl from a journal file that systemd-journal-remote
+/// wrote (scripts/make-journal-fixtures.py): the same five entries in four output formats.
+@Suite struct RealJournalctlOutputTests {
+    @Test func jsonOutput() throws {
+        let (records, summary) = decode(try fixture("journalctl-json.txt"))
+        #expect(summary.errors.isEmpty)
+        #expect(records.map(\.node) == ["node-a", "node-a", "node-b", "node-b", "node-c"])
+        #expect(records.map(\.component) == ["kubelet", "containerd", "kubelet", "kubelet", "crio"])
+        #expect(records.map(\.timestamp) == (0..<5).map { Timestamp(seconds: 1_763_805_600 + Int64($0)) })
+        #expect(records[0].field("image") == "nginx:1.99" && records[0].format == .kubelet)
+        #expect(records[1].format == .logrus && records[1].message.contains(#"image "docker.io/library/nginx:1.99": not found"#))
+        // journalctl prints a MESSAGE with invalid UTF-8 as a byte array…
+        #expect(records[2].message.contains("bad byte \u{FFFD} here"))
+        // …and one over 4096 bytes as null (without --all).
+        #expect(records[3].message == "" && records[3].format == .plain)
+        #expect(records[4].field("name") == "/runtime.v1.ImageService/PullImage")
+    }
+
+    @Test(arguments: ["journalctl-short.txt", "journalctl-short-iso.txt", "journalctl-short-precise.txt"])
+    func shortOutputs(_ name: String) throws {
+        let (records, summary) = decode(try fixture(name))
+        #expect(summary.errors.isEmpty)
+        #expect(records.map(\.node) == ["node-a", "node-a", "node-b", "node-b", "node-c"])
+        #expect(records.map(\.component) == ["kubelet", "containerd", "kubelet", "kubelet", "crio"])
+        #expect(records[0].timestamp == Timestamp(seconds: 1_763_805_600) || name.hasSuffix("precise.txt"))
+        #expect(records[0].field("image") == "nginx:1.99")
+        #expect(records[2].message == "[81B blob data]")
+        #expect(records[3].message.hasPrefix("long.go:1] ") == false && records[3].format == .kubelet)
+        // The containerd line: logrus time (with its year) is used under a yearless header.
+        #expect(records[1].timestamp == TimeParsing.rfc3339(name == "journalctl-short-iso.txt" ? "2025-11-22T10:00:01Z" : "2025-11-22T10:00:00.1Z"))
+    }
+}
