@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
@@ -19,7 +20,11 @@ let package = Package(
                        providers: [.apt(["libpcre2-dev"])]),
         .target(name: "PullwatchIO", dependencies: ["CZlib"]),
         .target(name: "PullwatchRecords", dependencies: ["PullwatchIO"]),
-        .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2"]),
+        .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2", "Yams"],
+                plugins: ["EmbedRulesPlugin"]),
+        // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
+        .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
+        .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
             "PullwatchIO", "PullwatchRecords", "PullwatchRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

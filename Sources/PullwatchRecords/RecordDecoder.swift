@@ -62,8 +62,20 @@ public final class RecordDecoder {
         self.pathMetadata = RecordDecoder.criPathMetadata(source)
     }
 
-    /// Decodes one line; `emit` receives zero or more records.
+    /// Decodes one line; `emit` receives zero or more records, credentials redacted.
     public func decode(_ line: Line, emit: (Record) -> Void) {
+        decodeRaw(line) { emit(RecordDecoder.redacted($0)) }
+    }
+
+    /// Records leave the decoder without credentials (URL userinfo, tokens, passwords).
+    static func redacted(_ record: Record) -> Record {
+        var r = record
+        r.message = Redaction.redact(r.message)
+        for i in r.fields.indices { r.fields[i].value = Redaction.redact(r.fields[i].value) }
+        return r
+    }
+
+    private func decodeRaw(_ line: Line, emit: (Record) -> Void) {
         let bytes = line.bytes
         if json.active {
             continueJSON(bytes, number: line.number, emit: emit)
@@ -78,6 +90,10 @@ public final class RecordDecoder {
 
     /// Flushes what is pending at the end of the stream (partial lines, an unfinished JSON value).
     public func finish(emit: (Record) -> Void) {
+        finishRaw { emit(RecordDecoder.redacted($0)) }
+    }
+
+    private func finishRaw(emit: (Record) -> Void) {
         if json.active {
             abandonJSON(reason: "JSON value not terminated before end of input; its lines are read as text", emit: emit)
         }

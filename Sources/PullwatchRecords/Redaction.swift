@@ -1,0 +1,128 @@
+/// Removes credentials from text before it can reach any output: URL userinfo
+/// (`https://user:pass@host` → `https://REDACTED@host`), `Bearer`/`Basic` tokens, and values
+/// of password/token/secret keys (`password=…`, `"token":"…"`, `--docker-password=…`).
+public enum Redaction {
+    /// The replacement text.
+    public static let mask = "REDACTED"
+
+    static let keyTriggers = ["password", "passwd", "token", "secret", "apikey", "api_key", "access_key", "auth"]
+
+    /// `text` with credentials replaced by `REDACTED`. Cheap when there is nothing to do.
+    public static func redact(_ text: String) -> String {
+        let lower = text.lowercased()
+        let hasURL = text.contains("://") && text.contains("@")
+        let hasScheme = lower.contains("bearer ") || lower.contains("basic ")
+        let hasKey = keyTriggers.contains { lower.contains($0) } && (text.contains("=") || text.contains(":"))
+        guard hasURL || hasScheme || hasKey else { return text }
+        var bytes = Array(text.utf8)
+        if hasURL { bytes = redactUserinfo(bytes) }
+        if hasScheme { bytes = redactAfterWords(bytes, words: ["bearer ", "basic "]) }
+        if hasKey { bytes = redactKeyValues(bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "~")
+            || b == UInt8(ascii: "+") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") || b == UInt8(ascii: "%")
+    }
+
+    static func lowerByte(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b + 32 : b }
+
+    static func matches(_ bytes: [UInt8], at i: Int, _ word: [UInt8]) -> Bool {
+        guard i + word.count <= bytes.count else { return false }
+        for j in 0..<word.count where lowerByte(bytes[i + j]) != word[j] { return false }
+        return true
+    }
+
+    /// scheme://user:pass@host → scheme://REDACTED@host
+    static func redactUserinfo(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        let sep = Array("://".utf8)
+        while i < bytes.count {
+            if matches(bytes, at: i, sep) {
+                out += sep
+                i += 3
+                var j = i
+                while j < bytes.count, bytes[j] != UInt8(ascii: "/"), bytes[j] != UInt8(ascii: "@"), bytes[j] > 0x20,
+                      bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "'") { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: "@"), j > i {
+                    out += Array(mask.utf8)
+                    i = j
+                }
+                continue
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// `Bearer abc.def` → `Bearer REDACTED`
+    static func redactAfterWords(_ bytes: [UInt8], words: [String]) -> [UInt8] {
+        let ws = words.map { Array($0.utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        outer: while i < bytes.count {
+            for w in ws where matches(bytes, at: i, w) && (i == 0 || !isTokenByte(bytes[i - 1])) {
+                out += bytes[i..<(i + w.count)]
+                i += w.count
+                let start = i
+                while i < bytes.count, isTokenByte(bytes[i]) { i += 1 }
+                if i - start >= 4 { out += Array(mask.utf8) } else { out += bytes[start..<i] }
+                continue outer
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// `password=x`, `"secret":"x"`, `--docker-password=x`, `?access_token=x` → value REDACTED.
+    static func redactKeyValues(_ bytes: [UInt8]) -> [UInt8] {
+        let keys = keyTriggers.map { Array($0.utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        outer: while i < bytes.count {
+            for k in keys where matches(bytes, at: i, k) {
+                // The key may be longer (docker-password, x-auth-token): take the whole word.
+                var j = i + k.count
+                while j < bytes.count, isKeyByte(bytes[j]) { j += 1 }
+                var v = j
+                var quotedKey = false
+                if v < bytes.count, bytes[v] == UInt8(ascii: "\"") { v += 1; quotedKey = true }
+                while v < bytes.count, bytes[v] == 0x20 { v += 1 }
+                // `key=value` anywhere; `"key": value` only for quoted (JSON) keys, so prose such
+                // as "failed to fetch oauth token: unexpected status" stays readable.
+                guard v < bytes.count, bytes[v] == UInt8(ascii: "=") || (quotedKey && bytes[v] == UInt8(ascii: ":")) else { break }
+                v += 1
+                while v < bytes.count, bytes[v] == 0x20 { v += 1 }
+                var quote: UInt8?
+                if v < bytes.count, bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'") { quote = bytes[v]; v += 1 }
+                let valueStart = v
+                if let quote {
+                    while v < bytes.count, bytes[v] != quote { v += 1 }
+                } else {
+                    while v < bytes.count, bytes[v] > 0x20, bytes[v] != UInt8(ascii: ","), bytes[v] != UInt8(ascii: "&"),
+                          bytes[v] != UInt8(ascii: ";"), bytes[v] != UInt8(ascii: "}") { v += 1 }
+                }
+                guard v - valueStart >= 1 else { break }
+                out += bytes[i..<valueStart]
+                out += Array(mask.utf8)
+                i = v
+                continue outer
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return out
+    }
+
+    static func isKeyByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+    }
+}

@@ -1,0 +1,85 @@
+/// One classification rule, as loaded from a rule file.
+public struct Rule: Sendable {
+    /// Unique id (`registry.tag.manifest-unknown`); a user rule with the same id replaces it.
+    public var id: String
+    /// The cause a match means.
+    public var cause: Cause
+    /// The PCRE2 pattern as written.
+    public var pattern: String
+    /// A short human title.
+    public var title: String?
+    /// `error` or `warning` (informational; defaults to error).
+    public var severity: String
+    /// Precedence among matching rules (default: the cause's).
+    public var priority: Int
+    /// Whether the rule applies only to records that some failure-context rule (cause
+    /// `backoff` or `unknown`) also matches. Default true for specific causes; a rule whose
+    /// text is itself proof of a pull failure (`ErrImageNeverPull`) sets it false.
+    public var requiresFailure: Bool
+    /// Literals one of which every line the rule matches contains (raw bytes, before any
+    /// unquoting): the gate. Required for rules that can stand alone.
+    public var literals: [String]
+    /// Lines that must match, with the values they must yield.
+    public var samples: [RuleSample]
+    /// Lines that must not be classified as this rule's cause.
+    public var nonSamples: [SampleLine]
+    /// Where the rule was defined.
+    public var location: SourceLocation
+    /// The compiled pattern.
+    public var regex: Regex
+
+    /// Whether the rule can make a record a pull failure by itself.
+    public var standsAlone: Bool { cause.isContext || !requiresFailure }
+}
+
+/// A sample line and what classifying it must yield (nil = not checked).
+public struct RuleSample: Sendable {
+    /// The log line (any format pullwatch reads).
+    public var line: String
+    /// Expected `image` (as written in the record).
+    public var image: String?
+    /// Expected registry host.
+    public var registry: String?
+    /// Expected node.
+    public var node: String?
+    /// Expected pod.
+    public var pod: String?
+    /// Expected namespace.
+    public var namespace: String?
+    /// Where the sample is in its file.
+    public var location: SourceLocation
+}
+
+/// A non-sample line and where it is.
+public struct SampleLine: Sendable {
+    /// The log line.
+    public var line: String
+    /// Where it is in its file.
+    public var location: SourceLocation
+}
+
+/// A file and 1-based line.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// File path as given (built-in files are `rules/NAME.yaml`).
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// `file:line`.
+    public var description: String { "\(file):\(line)" }
+}
+
+/// A rule-file problem: always names the file and line, and the rule when there is one.
+public struct RuleFileError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Where.
+    public var location: SourceLocation
+    /// The rule id, when the problem is inside a rule.
+    public var ruleID: String?
+    /// What is wrong.
+    public var message: String
+
+    /// `rules/foo.yaml:14: rule "registry.401": missing ) at offset 23`
+    public var description: String {
+        if let ruleID { return "\(location): rule \"\(ruleID)\": \(message)" }
+        return "\(location): \(message)"
+    }
+}

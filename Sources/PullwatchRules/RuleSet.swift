@@ -1,0 +1,258 @@
+import Foundation
+import PullwatchIO
+import PullwatchRecords
+
+/// The rules in force (built-in, then user directories: a rule with the same id replaces
+/// the earlier one), the cause descriptions, and the gate derived from them.
+///
+/// Immutable and shared across workers; each worker brings its own `MatchScratch`.
+public final class RuleSet: @unchecked Sendable {
+    /// Rules ordered by precedence: priority descending, then id.
+    public let rules: [Rule]
+    /// Explanation and remediation per cause.
+    public let causes: [Cause: CauseInfo]
+    /// The literal prefilter.
+    public let gate: Gate
+    /// Rule ids replaced by later files (for `rules list`).
+    public let replaced: [String: SourceLocation]
+
+    init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
+        self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
+        self.causes = causes
+        self.replaced = replaced
+        self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted())
+    }
+
+    /// Loads the built-in rules and then every `*.yaml` in `directories` (in sorted order).
+    /// Throws all problems found (file:line each); a set with any error is not usable.
+    public static func load(directories: [String] = []) throws -> RuleSet {
+        var files = EmbeddedRules.files.map { (name: $0.name, contents: $0.contents, builtIn: true) }
+        var errors: [RuleFileError] = []
+        for dir in directories {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+                errors.append(RuleFileError(location: SourceLocation(file: dir, line: 1), ruleID: nil, message: "no such file or directory"))
+                continue
+            }
+            let paths: [String]
+            if isDir.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+                paths = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+            } else {
+                paths = [dir]
+            }
+            for path in paths {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    errors.append(RuleFileError(location: SourceLocation(file: path, line: 1), ruleID: nil, message: "cannot read file (or not UTF-8)"))
+                    continue
+                }
+                files.append((path, text, false))
+            }
+        }
+        var byID: [String: Rule] = [:]
+        var order: [String] = []
+        var causes: [Cause: CauseInfo] = [:]
+        var replaced: [String: SourceLocation] = [:]
+        var builtInIDs = Set<String>()
+        for file in files {
+            let contents = RuleFileParser.parse(file.contents, file: file.name)
+            errors += contents.errors
+            var seenHere: [String: SourceLocation] = [:]
+            for rule in contents.rules {
+                if let first = seenHere[rule.id] {
+                    errors.append(RuleFileError(location: rule.location, ruleID: rule.id, message: "duplicate id (first defined at \(first))"))
+                    continue
+                }
+                seenHere[rule.id] = rule.location
+                if let existing = byID[rule.id] {
+                    // Built-in files must not repeat ids; a user file replaces on purpose.
+                    if file.builtIn || !builtInIDs.contains(rule.id) {
+                        errors.append(RuleFileError(location: rule.location, ruleID: rule.id, message: "duplicate id (first defined at \(existing.location))"))
+                        continue
+                    }
+                    replaced[rule.id] = existing.location
+                } else {
+                    order.append(rule.id)
+                }
+                if file.builtIn { builtInIDs.insert(rule.id) }
+                byID[rule.id] = rule
+            }
+            for (cause, info) in contents.causes { causes[cause] = info }
+        }
+        for cause in Cause.allCases where causes[cause] == nil {
+            errors.append(RuleFileError(location: SourceLocation(file: "rules/causes.yaml", line: 1), ruleID: nil,
+                                        message: "no description for cause `\(cause.rawValue)`"))
+        }
+        if !errors.isEmpty { throw RuleLoadError(errors: errors) }
+        return RuleSet(rules: order.compactMap { byID[$0] }, causes: causes, replaced: replaced)
+    }
+
+    // MARK: classification
+
+    /// Classifies a record; nil when it reports no pull failure.
+    ///
+    /// A record is a pull failure when a failure-context rule (`backoff`, `unknown`) or a
+    /// stand-alone rule matches. Among the rules that apply, the highest priority wins; rules
+    /// with `requires_failure` apply only to pull failures. The image is the winner's `image`
+    /// capture, else any matching rule's, else the record's own (`image=` field or the first
+    /// quoted image reference); the registry comes from the normalized image.
+    public func classify(_ record: Record, scratch: MatchScratch) -> Classification? {
+        var matches: [(rule: Rule, captures: [String: String])] = []
+        var isFailure = false
+        var subject = record.message
+        subject.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            for rule in rules {
+                switch rule.regex.match(raw, scratch: scratch) {
+                case .match(let c):
+                    matches.append((rule, c.named))
+                    if rule.standsAlone { isFailure = true }
+                case .limitHit:
+                    scratch.limitHits += 1
+                case .noMatch, .error:
+                    break
+                }
+            }
+        }
+        // Sorted by precedence: once the record is a failure, the first match wins.
+        guard isFailure, let winner = matches.first else { return nil }
+        let image = winner.captures["image"] ?? matches.lazy.compactMap { $0.captures["image"] }.first
+            ?? ImageExtraction.image(in: record)
+        var result = Classification(cause: winner.rule.cause, ruleID: winner.rule.id, image: image)
+        if let image, case .success(let ref) = ImageReference.parse(image) {
+            result.registry = ref.registry
+            result.repository = ref.repository
+        } else {
+            result.registry = winner.captures["registry"]
+        }
+        result.captures = winner.captures
+        return result
+    }
+
+    /// The remediation steps for `classification`, placeholders filled from the record.
+    public func remediation(for c: Classification, record: Record) -> [String] {
+        (causes[c.cause]?.remediation ?? []).map { fill($0, c, record) }
+    }
+
+    /// The cause's explanation, placeholders filled from the record.
+    public func explanation(for c: Classification, record: Record) -> String? {
+        causes[c.cause].map { fill($0.explanation, c, record) }
+    }
+
+    /// One line for a person: title, image, registry, where.
+    public func summary(for c: Classification, record: Record) -> String {
+        var s = causes[c.cause]?.title ?? c.cause.rawValue
+        if let image = c.image { s += ": \(image)" }
+        if let registry = c.registry { s += " (registry \(registry))" }
+        if let node = record.node { s += " on \(node)" }
+        if let pod = record.pod { s += " for pod \(record.namespace.map { $0 + "/" } ?? "")\(pod)" }
+        return s
+    }
+
+    func fill(_ template: String, _ c: Classification, _ r: Record) -> String {
+        var s = template
+        let values: [(String, String?)] = [("image", c.image), ("registry", c.registry), ("repository", c.repository),
+                                          ("node", r.node), ("namespace", r.namespace), ("pod", r.pod)]
+        for (name, value) in values {
+            s = s.replacingOccurrences(of: "{\(name)}", with: value ?? "<\(name)>")
+        }
+        return s
+    }
+}
+
+/// All problems of a rule load.
+public struct RuleLoadError: Error, CustomStringConvertible {
+    /// Each problem, with file and line.
+    public var errors: [RuleFileError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// The result of classifying one record.
+public struct Classification: Sendable, Equatable {
+    /// The root cause.
+    public var cause: Cause
+    /// The rule that decided it.
+    public var ruleID: String
+    /// The image as written in the record.
+    public var image: String?
+    /// Registry host from the normalized image (or the rule's `registry` capture).
+    public var registry: String?
+    /// Repository path from the normalized image.
+    public var repository: String?
+    /// The winning rule's named captures.
+    public var captures: [String: String] = [:]
+
+    /// A classification.
+    public init(cause: Cause, ruleID: String, image: String?) {
+        self.cause = cause
+        self.ruleID = ruleID
+        self.image = image
+    }
+}
+
+/// The literal prefilter: a line can be a pull failure only if it contains one of these
+/// (taken from the `literals` of the rules that mark failures on their own). It may let
+/// extra lines through, never drop a match: a test runs every sample through it.
+public struct Gate: Sendable {
+    /// The literals, as bytes.
+    public let literals: [[UInt8]]
+
+    /// A gate for `literals`.
+    public init(literals: [String]) { self.literals = literals.map { Array($0.utf8) } }
+
+    /// True when `bytes` contains any literal.
+    public func passes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for literal in literals {
+            let hit = literal.withUnsafeBytes { ByteSearch.find($0, in: bytes) }
+            if hit != nil { return true }
+        }
+        return false
+    }
+
+    /// `passes` for a string.
+    public func passes(_ s: String) -> Bool {
+        var copy = s
+        return copy.withUTF8 { passes(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Finds the image a record is about when no rule captured it.
+enum ImageExtraction {
+    /// In order: kubelet's `image=` field; then quoted references after the usual words.
+    static let patterns: [Regex] = [
+        #"(?i)(?:pull(?:ing)?|pulled|PullImage|inspect(?:ing)?)\s+image\s+\\?"(?<image>[^"\\\s]+)"#,
+        #"PullImage \\?"(?<image>[^"\\\s]+)"#,
+        #"[Ii]mage \\?"(?<image>[^"\\\s]+)\\?""#,
+        #"(?:reference|image) \\?"(?<image>[^"\\\s]+)\\?""#,
+        #"manifest for (?<image>\S+) not found"#,
+        #"Pulling image:? (?<image>[^\s"]+)"#,
+        #"docker://(?<image>[^\s":]+(?::[\w][\w.-]*)?)"#,
+        #"(?:^|\s)(?:Image|image):\s*(?<image>[^\s,]+)"#,
+    ].map { try! Regex($0) }
+
+    static let scratch = ThreadLocalScratch()
+
+    static func image(in record: Record) -> String? {
+        if let v = record.field("image"), !v.isEmpty { return v }
+        let s = scratch.get()
+        for regex in patterns {
+            if case .match(let c) = regex.match(record.message, scratch: s), let image = c["image"] { return image }
+        }
+        return nil
+    }
+}
+
+/// A `MatchScratch` per thread, for the few places that match outside a worker's scratch.
+final class ThreadLocalScratch: @unchecked Sendable {
+    // pthread keys are process-wide and the value is only touched by its own thread.
+    private var key = pthread_key_t()
+    init() {
+        pthread_key_create(&key) { ptr in if let ptr { Unmanaged<MatchScratch>.fromOpaque(ptr).release() } }
+    }
+    func get() -> MatchScratch {
+        if let p = pthread_getspecific(key) { return Unmanaged<MatchScratch>.fromOpaque(p).takeUnretainedValue() }
+        let s = MatchScratch()
+        pthread_setspecific(key, Unmanaged.passRetained(s).toOpaque())
+        return s
+    }
+}
