@@ -24,6 +24,7 @@ demo: release
 test: deps
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
+	.build/debug/pullwatch rules test
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
 bench: release

@@ -32,6 +32,6 @@ let package = Package(
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"]),
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules"]),
+        .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
     ]
 )

@@ -101,6 +101,8 @@ public enum Redaction {
                 guard v < bytes.count, bytes[v] == UInt8(ascii: "=") || (quotedKey && bytes[v] == UInt8(ascii: ":")) else { break }
                 v += 1
                 while v < bytes.count, bytes[v] == 0x20 { v += 1 }
+                // Objects and lists (`"auths": {…}`) are walked into, not masked whole.
+                if v < bytes.count, bytes[v] == UInt8(ascii: "{") || bytes[v] == UInt8(ascii: "[") { break }
                 var quote: UInt8?
                 if v < bytes.count, bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'") { quote = bytes[v]; v += 1 }
                 let valueStart = v

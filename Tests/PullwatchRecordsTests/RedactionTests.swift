@@ -1,0 +1,24 @@
+import Testing
+import PullwatchRecords
+
+@Suite struct RedactionTests {
+    @Test(arguments: [
+        ("Get https://user:s3cret@registry.example/v2/: 401", "Get https://REDACTED@registry.example/v2/: 401"),
+        ("Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig failed", "Authorization: Bearer REDACTED failed"),
+        ("kubectl create secret docker-registry r --docker-password=hunter22 -n x", "kubectl create secret docker-registry r --docker-password=REDACTED -n x"),
+        (#"{"auths":{"r.example":{"auth":"dXNlcjpwYXNz"}}}"#, #"{"auths":{"r.example":{"auth":"REDACTED"}}}"#),
+        ("GET /token?scope=x&access_token=abc123&x=1", "GET /token?scope=x&access_token=REDACTED&x=1"),
+        ("failed to fetch oauth token: unexpected status: 401 Unauthorized", "failed to fetch oauth token: unexpected status: 401 Unauthorized"),
+        ("Your authorization token has expired. Reauthenticate and try again.", "Your authorization token has expired. Reauthenticate and try again."),
+        ("https://harbor.corp.example:8443/service/token?scope=repository%3Ateam", "https://harbor.corp.example:8443/service/token?scope=repository%3Ateam"),
+    ])
+    func credentialsAreMaskedAndProseIsKept(_ input: String, _ expected: String) {
+        #expect(Redaction.redact(input) == expected)
+    }
+
+    @Test func recordsLeaveTheDecoderRedacted() {
+        let (records, _) = decode(#"time="2025-11-22T10:00:00Z" level=error msg="pull failed" url="https://bob:pa55@registry.example/v2/" password=topsecret"#)
+        #expect(!records[0].message.contains("pa55") && !records[0].message.contains("topsecret"))
+        #expect(records[0].field("url") == "https://REDACTED@registry.example/v2/")
+    }
+}

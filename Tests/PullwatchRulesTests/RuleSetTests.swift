@@ -1,0 +1,220 @@
+import Testing
+import Foundation
+import PullwatchRecords
+import PullwatchRules
+
+let builtIn = try! RuleSet.load()
+
+func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
+    let tester = RuleTester(ruleSet: rules)
+    return rules.classify(tester.record(for: line), scratch: MatchScratch())
+}
+
+@Suite struct BuiltInRuleTests {
+    @Test func everyRuleProvesItselfWithItsSamples() {
+        let summary = RuleTester(ruleSet: builtIn).run()
+        #expect(summary.failures.map(\.description) == [])
+        #expect(summary.samples >= 63)
+    }
+
+    @Test func everyCauseHasRulesAndAtLeastThreeSamples() {
+        for cause in Cause.allCases {
+            let samples = builtIn.rules.filter { $0.cause == cause }.reduce(0) { $0 + $1.samples.count }
+            #expect(samples >= 3, "\(cause.rawValue) has \(samples) samples")
+            #expect(builtIn.causes[cause] != nil)
+        }
+    }
+
+    @Test func everySamplePassesTheGate() {
+        for rule in builtIn.rules {
+            for sample in rule.samples {
+                #expect(builtIn.gate.passes(sample.line), "\(sample.location) (\(rule.id)) does not pass the gate")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        #"  Normal   Pulling    1m    kubelet  Pulling image "nginx:1.27""#,
+        #"  Normal   Pulled     30s   kubelet  Successfully pulled image "nginx:1.27" in 2.31s (2.31s including waiting). Image size: 48213921 bytes."#,
+        #"  Normal   Pulled     5s    kubelet  Container image "scratchpad:dev" already present on machine"#,
+        #"  Warning  BackOff    3m (x12 over 5m)   kubelet  Back-off restarting failed container app in pod web-1_shop(3f1c)"#,
+        #"E1122 10:00:01.000000    2345 pod_workers.go:1298] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=web-1_shop(3f1c)\"" pod="shop/web-1""#,
+        #"time="2025-11-22T10:00:00Z" level=info msg="PullImage \"nginx:1.27\"""#,
+        #"time="2025-11-22T10:00:02Z" level=info msg="ImageCreate event name:\"docker.io/library/nginx:1.27\" labels:{key:\"io.cri-containerd.image\" value:\"managed\"}""#,
+        #"E1122 10:00:00.000000    2345 kubelet_pods.go:107] "Failed to get secret" err="secret \"db-creds\" not found" pod="shop/web-1""#,
+        #"E1122 10:00:00.000000    2345 controller.go:145] "Failed to ensure lease exists, will retry" err="Get \"https://api.example:6443/apis\": dial tcp: lookup api.example on 10.0.0.2:53: no such host""#,
+        "Error syncing pod, skipping: mkdir /var/lib/kubelet/pods/bb1e: no space left on device",
+        #"W1122 10:00:00.000000    2345 cadvisor_stats_provider.go:469] "Partial failure issuing cadvisor.ContainerInfoV2" err="partial failures: [\"/kubepods.slice\": RecentStats: unable to find data in memory cache]""#,
+        "Nov 22 10:00:00 node-a systemd[1]: Started containerd.service - containerd container runtime.",
+    ])
+    func ordinaryLinesAreNotFailures(_ line: String) {
+        #expect(classify(line) == nil)
+    }
+
+    @Test func mostSpecificCauseWins() {
+        // A DNS lookup that timed out is dns_failure, not network_timeout.
+        #expect(classify(#"Failed to pull image "k8s.gcr.io/pause:3.2": rpc error: code = Unknown desc = Error response from daemon: Get https://k8s.gcr.io/v2/: dial tcp: lookup k8s.gcr.io on 10.0.2.3:53: read udp 10.0.2.15:44781->10.0.2.3:53: i/o timeout"#)?.cause == .dnsFailure)
+        // ECR's 403 on the token is unauthorized, not access_denied.
+        #expect(classify(#"Failed to pull image "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": failed to resolve reference "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": pulling from host 1234.dkr.ecr.eu-west-1.amazonaws.com failed with status code [manifests 1]: 403 Forbidden"#)?.cause == .unauthorized)
+        // A back-off record with no cause is backoff…
+        #expect(classify(#"  Normal   BackOff    2m (x44 over 12m)    kubelet   Back-off pulling image "nginx:1.99""#)?.cause == .backoff)
+        // …and with a failure text no rule explains, unknown.
+        #expect(classify(#"Error syncing pod, skipping: failed to "StartContainer" for "web" with ErrImagePull: "image pull failed for unknown error""#)?.cause == .unknown)
+        // A proxy refusing the connection is a proxy problem, not the registry's.
+        #expect(classify(#"Failed to pull image "nginx:1.27": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": proxyconnect tcp: dial tcp 10.10.0.1:3128: connect: connection refused"#)?.cause == .proxyError)
+        // The runtime's own socket refusing is a runtime problem.
+        #expect(classify(#"Failed to pull image "nginx:1.27": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused""#)?.cause == .runtimeError)
+    }
+
+    @Test func imageAsWrittenAndRegistryFromTheNormalizedReference() throws {
+        let c = try #require(classify(#"E1122 10:00:00.000000    2345 kuberuntime_image.go:55] "Failed to pull image" err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/redis:7.2\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/redis/manifests/sha256:0f: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit" image="redis:7.2" pod="data/cache-0""#))
+        #expect(c.cause == .rateLimited && c.image == "redis:7.2" && c.registry == "docker.io" && c.repository == "library/redis")
+    }
+
+    @Test func invalidUTF8InASubjectNeverFails() {
+        let bytes: [UInt8] = Array(#"Failed to pull image "x:1": "#.utf8) + [0xff, 0xfe, 0xc3] + Array(": no such host".utf8)
+        let record = Record(message: String(decoding: bytes, as: UTF8.self))
+        #expect(builtIn.classify(record, scratch: MatchScratch())?.cause == .dnsFailure)
+        let regex = try! Regex("no such host")
+        bytes.withUnsafeBytes { raw in
+            if case .match = regex.match(raw, scratch: MatchScratch()) {} else { Issue.record("no match on invalid UTF-8 bytes") }
+        }
+    }
+
+    @Test func remediationHasTheRealNamesFilledIn() throws {
+        let line = #"  Warning  Failed  1m  kubelet, ip-10-0-2-41  Failed to pull image "harbor.corp.example:8443/team/billing:2.4.1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized"#
+        let tester = RuleTester(ruleSet: builtIn)
+        let record = tester.record(for: line)
+        let c = try #require(builtIn.classify(record, scratch: MatchScratch()))
+        let steps = builtIn.remediation(for: c, record: record)
+        #expect(steps.contains { $0.contains("--docker-server=harbor.corp.example:8443") })
+        #expect(!steps.joined().contains("{registry}"))
+    }
+}
+
+@Suite struct RuleFileTests {
+    func tempDir(_ files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "pullwatch-rules-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    func loadErrors(_ yaml: String) throws -> [String] {
+        let dir = try tempDir(["foo.yaml": yaml])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            _ = try RuleSet.load(directories: [dir])
+            return []
+        } catch let e as RuleLoadError {
+            return e.errors.map { $0.description.replacingOccurrences(of: dir + "/", with: "rules/") }
+        }
+    }
+
+    static let header = "rules:\n"
+
+    @Test func compileErrorNamesFileLineRuleAndOffset() throws {
+        let yaml = Self.header + """
+          - id: registry.401
+            cause: unauthorized
+            pattern: 'status (401 Unauthorized'
+            samples: ['status 401 Unauthorized']
+        """
+        #expect(try loadErrors(yaml) == [#"rules/foo.yaml:4: rule "registry.401": missing closing parenthesis at offset 24"#])
+    }
+
+    @Test(arguments: [
+        ("a\\", "\\ at end of pattern at offset 2"),
+        ("(?<image>x", "missing closing parenthesis at offset 10"),
+        ("*x", "quantifier does not follow a repeatable item at offset 0"),
+        ("[z-a]", "range out of order in character class at offset 3"),
+        ("(?<n>a)(?<n>b)", "two named subpatterns have the same name (PCRE2_DUPNAMES not set) at offset 12"),
+        ("\\k<nope>", "reference to non-existent subpattern at offset 3"),
+    ])
+    func everyCompileErrorIsAUserError(_ pattern: String, _ message: String) throws {
+        let yaml = Self.header + "  - id: r\n    cause: unknown\n    literals: [x]\n    pattern: '\(pattern)'\n    samples: ['x']\n"
+        #expect(try loadErrors(yaml) == ["rules/foo.yaml:5: rule \"r\": \(message)"])
+    }
+
+    @Test func structuralErrorsNameFileAndLine() throws {
+        let yaml = Self.header + """
+          - id: a
+            cause: nope
+            pattern: 'x'
+            samples: ['x']
+          - id: b
+            cause: unknown
+            literals: [b]
+            pattern: 'b'
+            colour: red
+            samples: ['b']
+          - id: c
+            cause: tag_not_found
+            pattern: 'c'
+          - id: b
+            cause: tag_not_found
+            pattern: 'b'
+            samples: ['b']
+          - id: d
+            cause: backoff
+            pattern: 'd'
+            samples: ['d']
+          - cause: unknown
+            pattern: 'e'
+        extra: 1
+        """
+        let errors = try loadErrors(yaml)
+        #expect(errors.contains(#"rules/foo.yaml:3: rule "a": unknown cause id `nope` (known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")))"#))
+        #expect(errors.contains(#"rules/foo.yaml:10: rule "b": unknown key `colour` (expected one of cause, id, literals, non_samples, pattern, priority, requires_failure, samples, severity, title)"#))
+        #expect(errors.contains(#"rules/foo.yaml:12: rule "c": rule has no `samples` (every rule proves itself)"#))
+        #expect(errors.contains(#"rules/foo.yaml:15: rule "b": duplicate id (first defined at rules/foo.yaml:6)"#))
+        #expect(errors.contains(#"rules/foo.yaml:19: rule "d": a rule that marks a pull failure on its own needs `literals` (the gate: text every matching line contains)"#))
+        #expect(errors.contains("rules/foo.yaml:23: rule without `id`"))
+        #expect(errors.contains("rules/foo.yaml:25: unknown key `extra` (expected `rules` or `causes`)"))
+        #expect(errors.count == 7)
+    }
+
+    @Test func invalidYAMLIsReportedWithItsLine() throws {
+        let errors = try loadErrors("rules:\n  - id: a\n    pattern: [unclosed\n")
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("rules/foo.yaml:4: invalid YAML:") == true)
+    }
+
+    @Test func userRuleWithTheSameIdReplacesTheBuiltIn() throws {
+        let dir = try tempDir(["mine.yaml": Self.header + """
+          - id: registry.rate-limited
+            cause: rate_limited
+            pattern: 'slow down, pal'
+            samples: ['Failed to pull image "acme/x:1": slow down, pal']
+          - id: corp.mirror-quota
+            cause: rate_limited
+            pattern: 'mirror quota exhausted'
+            samples: ['Failed to pull image "acme/x:1": mirror quota exhausted']
+        """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.load(directories: [dir])
+        #expect(rules.rules.count == builtIn.rules.count + 1)
+        #expect(rules.replaced["registry.rate-limited"]?.file == "rules/10-registry.yaml")
+        #expect(classify(#"Failed to pull image "acme/x:1": slow down, pal"#, rules: rules)?.cause == .rateLimited)
+        #expect(classify(#"Failed to pull image "redis:7": toomanyrequests: rate"#, rules: rules)?.cause == .unknown)
+        #expect(RuleTester(ruleSet: rules).run().failures.isEmpty)
+    }
+
+    @Test func aCatastrophicPatternCannotHangAScan() throws {
+        let dir = try tempDir(["redos.yaml": Self.header + """
+          - id: evil
+            cause: registry_error
+            pattern: '(a+)+$'
+            samples: ['Failed to pull image "x:1": aaaa']
+        """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.load(directories: [dir])
+        let scratch = MatchScratch()
+        let line = "Failed to pull image \"x:1\": " + String(repeating: "a", count: 100_000) + "!"
+        let start = Date()
+        let c = rules.classify(Record(message: line), scratch: scratch)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(scratch.limitHits == 1)
+        #expect(c?.cause == .unknown)
+    }
+}
