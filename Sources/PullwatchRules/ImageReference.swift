@@ -92,12 +92,34 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
                 remainder = Array(name[(slash + 1)...])
             }
         }
-        if domain == "index.docker.io" { domain = "docker.io" }
+        domain = canonicalRegistryHost(domain)
         if remainder.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .failure(.uppercaseRepository) }
         guard isPath(remainder) else { return .failure(.invalidFormat) }
         var path = String(decoding: remainder, as: UTF8.self)
         if domain == "docker.io" && !remainder.contains(UInt8(ascii: "/")) { path = "library/" + path }
         return .success(ImageReference(original: text, domain: domain, path: path, tag: tag, digest: digest))
+    }
+
+    /// Docker Hub's API and legacy index hosts are the registry `docker.io`.
+    public static func canonicalRegistryHost(_ host: String) -> String {
+        switch host.lowercased() {
+        case "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com": return "docker.io"
+        default: return host
+        }
+    }
+
+    /// The registry an invalid reference was meant for, by the same domain rule as `parse`
+    /// (`Registry.Example/Team/App` → `Registry.Example`); nil when it names none.
+    public static func registryGuess(_ text: String) -> String? {
+        var t = Substring(text).drop { $0 == " " || $0 == "\t" }
+        while let last = t.last, last == " " || last == "\t" { t = t.dropLast() }
+        for scheme in ["https://", "http://", "docker://"] where t.hasPrefix(scheme) { t = t.dropFirst(scheme.count) }
+        guard let slash = t.firstIndex(of: "/"), slash != t.startIndex else { return t.isEmpty || t.contains(" ") ? nil : "docker.io" }
+        let first = t[..<slash]
+        if first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
+            return canonicalRegistryHost(String(first))
+        }
+        return "docker.io"
     }
 
     private init(original: String, domain: String, path: String, tag: String?, digest: String?) {

@@ -122,8 +122,12 @@ public final class RuleSet: @unchecked Sendable {
         if let image, case .success(let ref) = ImageReference.parse(image) {
             result.registry = ref.registry
             result.repository = ref.repository
+        } else if let image, let guess = ImageReference.registryGuess(image) {
+            // An invalid reference (uppercase, stray spaces) still names its registry.
+            result.registry = guess
         } else {
-            result.registry = winner.captures["registry"]
+            result.registry = (winner.captures["registry"] ?? matches.lazy.compactMap { $0.captures["registry"] }.first)
+                .map(ImageReference.canonicalRegistryHost)
         }
         result.captures = winner.captures
         return result
@@ -221,6 +225,10 @@ enum ImageExtraction {
     /// In order: kubelet's `image=` field; then quoted references after the usual words.
     static let patterns: [Regex] = [
         #"(?i)(?:pull(?:ing)?|pulled|PullImage|inspect(?:ing)?)\s+image\s+\\?"(?<image>[^"\\\s]+)"#,
+        #"(?i)failed to pull image (?<image>[a-z0-9][^\s"]*[a-z0-9])"#,
+        #"pull access denied for (?<image>[^\s,]+)"#,
+        #"image pull failed for (?<image>[^\s,]+)"#,
+        #"(?i)pulling image \([^)]*\) from (?<image>[^\s,]+)"#,
         #"PullImage \\?"(?<image>[^"\\\s]+)"#,
         #"[Ii]mage \\?"(?<image>[^"\\\s]+)\\?""#,
         #"(?:reference|image) \\?"(?<image>[^"\\\s]+)\\?""#,
