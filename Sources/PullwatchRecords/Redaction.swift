@@ -72,7 +72,12 @@ public enum Redaction {
                 i += w.count
                 let start = i
                 while i < bytes.count, isTokenByte(bytes[i]) { i += 1 }
-                if i - start >= 4 { out += Array(mask.utf8) } else { out += bytes[start..<i] }
+                // A credential looks like one (base64/JWT: digits, capitals, '=', '+', '/', '.');
+                // prose after the word ("basic auth credentials", "Bearer realm") is kept.
+                let token = bytes[start..<i]
+                let looksEncoded = token.contains { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A)
+                    || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") }
+                if token.count >= 6 && looksEncoded { out += Array(mask.utf8) } else { out += token }
                 continue outer
             }
             out.append(bytes[i])

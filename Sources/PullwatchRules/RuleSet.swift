@@ -229,6 +229,8 @@ enum ImageExtraction {
         #"pull access denied for (?<image>[^\s,]+)"#,
         #"image pull failed for (?<image>[^\s,]+)"#,
         #"(?i)pulling image \([^)]*\) from (?<image>[^\s,]+)"#,
+        #"failed to resolve ref (?<image>\S+?):\s"#,
+        #"failed to solve: (?<image>[a-z0-9][^\s"]*[a-z0-9]):\s"#,
         #"PullImage \\?"(?<image>[^"\\\s]+)"#,
         #"[Ii]mage \\?"(?<image>[^"\\\s]+)\\?""#,
         #"(?:reference|image) \\?"(?<image>[^"\\\s]+)\\?""#,

@@ -10,6 +10,10 @@ import PullwatchRecords
         ("GET /token?scope=x&access_token=abc123&x=1", "GET /token?scope=x&access_token=REDACTED&x=1"),
         ("failed to fetch oauth token: unexpected status: 401 Unauthorized", "failed to fetch oauth token: unexpected status: 401 Unauthorized"),
         ("Your authorization token has expired. Reauthenticate and try again.", "Your authorization token has expired. Reauthenticate and try again."),
+        // Regression: "basic auth" was taken for a Basic token and hid the cause of the failure.
+        ("Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials", "Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials"),
+        ("WWW-Authenticate: Bearer realm", "WWW-Authenticate: Bearer realm"),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic REDACTED"),
         ("https://harbor.corp.example:8443/service/token?scope=repository%3Ateam", "https://harbor.corp.example:8443/service/token?scope=repository%3Ateam"),
     ])
     func credentialsAreMaskedAndProseIsKept(_ input: String, _ expected: String) {

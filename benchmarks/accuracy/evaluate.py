@@ -3,7 +3,7 @@
 issue trackers, each labelled with the expected cause (null: not a pull failure) and the
 expected registry (null: the line names no image).
 
-    benchmarks/accuracy/evaluate.py [PULLWATCH]     (default .build/debug/pullwatch)
+    benchmarks/accuracy/evaluate.py [PULLWATCH [SET.jsonl]]   (default .build/debug/pullwatch eval.jsonl)
 
 Prints every miss and the three figures the rules issue asks for.
 """
@@ -11,7 +11,8 @@ import json, subprocess, sys, os
 
 here = os.path.dirname(os.path.abspath(__file__))
 binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", ".build", "debug", "pullwatch")
-cases = [json.loads(l) for l in open(os.path.join(here, "eval.jsonl"))]
+name = sys.argv[2] if len(sys.argv) > 2 else "eval.jsonl"
+cases = [json.loads(l) for l in open(os.path.join(here, name))]
 out = subprocess.run([binary, "explain", "--json"], input="".join(c["line"] + "\n" for c in cases),
                      capture_output=True, text=True, check=True).stdout.splitlines()
 assert len(out) == len(cases), (len(out), len(cases))
