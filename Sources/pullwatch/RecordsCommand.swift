@@ -2,16 +2,18 @@ import ArgumentParser
 import Foundation
 import PullwatchIO
 import PullwatchRecords
+import PullwatchRules
 
 /// `pullwatch records`: show how pullwatch parsed the input, one record per line.
 struct RecordsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "records",
-        abstract: "Print the records parsed from logs (time, node, component, pod, message).",
+        abstract: "Print the records parsed from logs, with the cause of each failed image pull.",
         discussion: """
         Reads files, directories (recursively) or standard input ('-'); gzip is detected by \
-        its magic bytes. By default only records that look like failing image pulls are shown; \
-        --all shows every record. --stats only counts lines per format (no parsing).
+        its magic bytes. By default only records the rules classify as image-pull failures are \
+        shown, each with its cause; --all shows every record. --stats only counts lines per \
+        format (no parsing).
         Exit status: 0 success, 1 when some input could not be read (the rest is still shown).
         """
     )
@@ -31,6 +33,8 @@ struct RecordsCommand: ParsableCommand {
     @Option(help: "Maximum bytes kept of one line; the rest is skipped and counted.")
     var maxLineBytes: Int = MaxLineBytes.default.bytes
 
+    @OptionGroup var rules: RuleOptions
+
     enum OutputFormat: String, ExpressibleByArgument { case text, ndjson }
 
     func run() throws {
@@ -41,10 +45,22 @@ struct RecordsCommand: ParsableCommand {
         if stats {
             errors += SniffStats.run(discovery.sources, maxLineBytes: options.maxLineBytes, out: out)
         } else {
+            let ruleSet = try rules.load()
+            let scratch = MatchScratch()
             for source in discovery.sources {
                 let summary = Ingest.read(source, options: options) { record in
-                    guard all || PullMention.matches(record) else { return }
-                    out.write(format == .ndjson ? RecordRendering.json(record) : RecordRendering.text(record))
+                    let c = ruleSet.classify(record, scratch: scratch)
+                    guard all || c != nil else { return }
+                    if format == .ndjson {
+                        // The record object with the classification's keys added in front.
+                        let cause = c.map { RecordRendering.jsonString($0.cause.rawValue) } ?? "null"
+                        let image = c?.image.map(RecordRendering.jsonString) ?? "null"
+                        let registry = c?.registry.map(RecordRendering.jsonString) ?? "null"
+                        out.write("{\"cause\":\(cause),\"image\":\(image),\"registry\":\(registry),")
+                        out.write(String(RecordRendering.json(record).dropFirst()))
+                    } else {
+                        out.write("[\(c?.cause.rawValue ?? "-")] " + RecordRendering.text(record))
+                    }
                     out.write("\n")
                 }
                 errors += summary.errors
@@ -65,19 +81,6 @@ enum InputPaths {
             Foundation.exit(2)
         }
         return paths
-    }
-}
-
-/// An interim "is this a failing image pull" filter for `records`, until the rule set
-/// classifies records: the text mentions an image or a pull, and the record is a warning or
-/// error or its text says something failed.
-enum PullMention {
-    static func matches(_ record: Record) -> Bool {
-        let m = record.message.lowercased()
-        guard m.contains("image") || m.contains("pull") else { return false }
-        let level = record.level?.lowercased() ?? ""
-        return ["e", "w", "f", "error", "warning", "warn", "fatal"].contains(level)
-            || m.contains("fail") || m.contains("error") || m.contains("back-off")
     }
 }
 
