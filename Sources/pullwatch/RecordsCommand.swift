@@ -65,6 +65,9 @@ struct RecordsCommand: ParsableCommand {
                 }
                 errors += summary.errors
             }
+            if scratch.limitHits > 0 {
+                Stderr.write("pullwatch: \(scratch.limitHits) rule matches stopped at the PCRE2 match/depth limit (counted as no match); check custom rules for catastrophic backtracking")
+            }
         }
         out.flush()
         for e in errors { FileHandle.standardError.write(Data("pullwatch: \(e)\n".utf8)) }
