@@ -22,16 +22,19 @@ let package = Package(
         .target(name: "PullwatchRecords", dependencies: ["PullwatchIO"]),
         .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2", "Yams"],
                 plugins: ["EmbedRulesPlugin"]),
+        .target(name: "PullwatchAnalysis", dependencies: ["PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
+        .target(name: "PullwatchReport", dependencies: ["PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
         .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
-            "PullwatchIO", "PullwatchRecords", "PullwatchRules",
+            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"]),
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
+        .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]
 )

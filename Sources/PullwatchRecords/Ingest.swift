@@ -10,6 +10,8 @@ public struct IngestSummary: Sendable, Equatable {
     public var records = 0
     /// Lines cut at the line-length limit.
     public var truncatedLines = 0
+    /// Lines handed to the record decoder (all lines without a gate).
+    public var decodedLines = 0
     /// Bytes skipped from over-long lines.
     public var skippedBytes: UInt64 = 0
     /// JSON values skipped (malformed or too large).
@@ -29,6 +31,7 @@ public enum Ingest {
     @discardableResult
     public static func read(_ source: InputSource, options: DecoderOptions = DecoderOptions(),
                             ratioLimit: DecompressionRatioLimit = .unlimited,
+                            gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
         let name = source.description
@@ -39,12 +42,14 @@ public enum Ingest {
             summary.errors.append(InputError(source: name, message: "\(error)"))
             return summary
         }
-        return read(reader, name: name, options: options, emit: emit)
+        return read(reader, name: name, options: options, gate: gate, emit: emit)
     }
 
-    /// Reads an already opened byte stream named `name`.
+    /// Reads an already opened byte stream named `name`. With a `gate`, lines the decoder may
+    /// skip (`RecordDecoder.isSkippable`) and the gate rejects are counted but not parsed.
     @discardableResult
     public static func read(_ reader: any ByteReader, name: String, options: DecoderOptions = DecoderOptions(),
+                            gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
@@ -59,6 +64,8 @@ public enum Ingest {
                         summary.errors.append(InputError(source: name, line: line.number,
                             message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
                     }
+                    if let gate, decoder.isSkippable(line.bytes), !gate(line.bytes) { return }
+                    summary.decodedLines += 1
                     decoder.decode(line, emit: counting)
                 }
             }

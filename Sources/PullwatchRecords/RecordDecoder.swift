@@ -62,6 +62,18 @@ public final class RecordDecoder {
         self.pathMetadata = RecordDecoder.criPathMetadata(source)
     }
 
+    /// Whether `line` may be skipped unparsed when no rule literal is in it: only for
+    /// self-contained line formats (journal/syslog text, klog, logrus) and only while no
+    /// multi-line state is pending (a JSON value, CRI/Docker partials). Table, describe, CRI
+    /// and JSON lines always reach the decoder: they carry state for the lines after them.
+    public func isSkippable(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard !json.active, partials.isEmpty else { return false }
+        switch FormatSniffer.sniff(line) {
+        case .journal, .syslog5424, .klog, .logrus: return true
+        case .cri, .json, .table, .plain: return false
+        }
+    }
+
     /// Decodes one line; `emit` receives zero or more records, credentials redacted.
     public func decode(_ line: Line, emit: (Record) -> Void) {
         decodeRaw(line) { emit(RecordDecoder.redacted($0)) }

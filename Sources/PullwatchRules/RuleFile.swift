@@ -8,6 +8,8 @@ public struct CauseInfo: Sendable {
     public var explanation: String
     /// Steps, with `{image} {registry} {repository} {node} {namespace} {pod}` placeholders.
     public var remediation: [String]
+    /// One-line incident summary template (see PullwatchAnalysis.Summaries), when given.
+    public var summary: String?
     /// Where it was defined.
     public var location: SourceLocation
 }
@@ -28,7 +30,7 @@ public enum RuleFileParser {
     static let ruleKeys: Set<String> = ["id", "cause", "pattern", "title", "severity", "priority", "requires_failure",
                                         "literals", "samples", "non_samples"]
     static let sampleKeys: Set<String> = ["line", "image", "registry", "node", "pod", "namespace"]
-    static let causeKeys: Set<String> = ["title", "explanation", "remediation"]
+    static let causeKeys: Set<String> = ["title", "explanation", "remediation", "summary"]
 
     /// Parses `text`, reporting locations in `file`.
     public static func parse(_ text: String, file: String) -> Contents {
@@ -97,13 +99,14 @@ public enum RuleFileParser {
             out.errors.append(RuleFileError(location: location, ruleID: nil, message: "cause `\(id)` must be a mapping"))
             return
         }
-        var title: String?, explanation: String?, remediation: [String] = []
+        var title: String?, explanation: String?, remediation: [String] = [], summary: String?
         for (k, v) in map {
             let key = k.string ?? ""
             switch key {
             case "title": title = v.string
             case "explanation": explanation = v.string
             case "remediation": remediation = v.sequence?.compactMap(\.string) ?? []
+            case "summary": summary = v.string
             default:
                 out.errors.append(RuleFileError(location: SourceLocation(file: file, line: k.mark?.line ?? location.line), ruleID: nil,
                                                 message: "cause `\(id)`: unknown key `\(key)` (expected one of \(causeKeys.sorted().joined(separator: ", ")))"))
@@ -113,7 +116,7 @@ public enum RuleFileParser {
             out.errors.append(RuleFileError(location: location, ruleID: nil, message: "cause `\(id)` needs `title`, `explanation` and `remediation` steps"))
             return
         }
-        out.causes[cause] = CauseInfo(title: title, explanation: explanation, remediation: remediation, location: location)
+        out.causes[cause] = CauseInfo(title: title, explanation: explanation, remediation: remediation, summary: summary, location: location)
     }
 
     static func parseRule(_ node: Node, file: String, into out: inout Contents) {

@@ -232,6 +232,8 @@ enum ImageExtraction {
         #"failed to resolve ref (?<image>\S+?):\s"#,
         #"failed to solve: (?<image>[a-z0-9][^\s"]*[a-z0-9]):\s"#,
         #"PullImage \\?"(?<image>[^"\\\s]+)"#,
+        #"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#,
+        #"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#,
         #"[Ii]mage \\?"(?<image>[^"\\\s]+)\\?""#,
         #"(?:reference|image) \\?"(?<image>[^"\\\s]+)\\?""#,
         #"manifest for (?<image>\S+) not found"#,

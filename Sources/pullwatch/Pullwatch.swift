@@ -6,6 +6,6 @@ struct Pullwatch: ParsableCommand {
         commandName: "pullwatch",
         abstract: "Find out why Kubernetes image pulls fail, from kubelet, containerd and CRI-O logs and events.",
         version: "0.1.0",
-        subcommands: [ExplainCommand.self, RulesCommand.self, RecordsCommand.self]
+        subcommands: [ScanCommand.self, ExplainCommand.self, MergeCommand.self, RulesCommand.self, RecordsCommand.self]
     )
 }

@@ -1,0 +1,2 @@
+import PullwatchAnalysis
+public enum HTMLReport { public static func render(_ r: Report) -> String { "" } }
