@@ -60,7 +60,8 @@ public struct Observation: Codable, Sendable, Hashable {
                 eventKey = [record.namespace ?? "", record.pod ?? e.objectName ?? "", e.reason ?? "", record.message].joined(separator: "\u{1F}")
             }
         }
-        message = c.cause == .unknown ? record.message : nil
+        // For structured lines the error field is the informative part of the message.
+        message = c.cause == .unknown ? (record.field("err") ?? record.field("error") ?? record.message) : nil
         source = record.source
         line = record.line
     }

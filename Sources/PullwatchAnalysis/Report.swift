@@ -58,8 +58,10 @@ public struct Report: Sendable {
     public init(_ aggregate: Aggregate, rules: RuleSet, window: TimeWindow = TimeWindow()) {
         input = aggregate.input
         input.errors.sort { ($0.file, $0.line ?? 0, $0.offset ?? 0, $0.message) < ($1.file, $1.line ?? 0, $1.offset ?? 0, $1.message) }
-        let observations = aggregate.observations.filter { window.contains($0.time) }.sorted(by: Observation.ordered)
-        let weighted = Counting.weights(observations)
+        // Event deltas are computed over everything seen, then the window applies: an event
+        // with count 1 at 10:00 and count 3 at 10:06 adds 2 to a report `--since 10:05`.
+        let observations = aggregate.observations.sorted(by: Observation.ordered)
+        let weighted = Counting.weights(observations).filter { window.contains($0.observation.time) }
         failures = Counting.counts(weighted)
         timeline = weighted.compactMap { w in w.observation.time.map { ($0, w.observation.cause, w.observation.registry, w.weight) } }
         incidents = Incidents.build(weighted, rules: rules)
