@@ -16,9 +16,9 @@ build: deps
 release: deps
 	$(SWIFT) build -c release -j $(JOBS)
 
-## Runs pullwatch on the shipped samples (pull-related records until `scan` lands).
+## Runs the main job (scan) on the shipped samples.
 demo: release
-	$(RELEASE_BIN) records samples/
+	$(RELEASE_BIN) scan samples/
 
 ## The whole test suite.
 test: deps

@@ -26,9 +26,13 @@ public enum HTMLReport {
             o += "<section><h2>Failures over time, by cause</h2>"
             o += Timeline.svg(timed.map { ($0.time, $0.cause.rawValue, $0.weight) }, colour: { CausePalette.colour($0) })
             o += "</section>\n<section><h2>Failures over time, by registry</h2>"
-            let top = Set(JSONReport.sorted(r.failures.byRegistry).prefix(6).map(\.key))
-            o += Timeline.svg(timed.map { ($0.time, $0.registry.map { top.contains($0) ? $0 : "other" } ?? "no registry", $0.weight) },
-                              colour: { CausePalette.series($0) })
+            // Colours by rank among the registries that have times, so no two series share one.
+            var timedTotals: [String: Int] = [:]
+            for p in timed { if let reg = p.registry { timedTotals[reg, default: 0] += p.weight } }
+            let ranked = JSONReport.sorted(timedTotals).prefix(CausePalette.others.count - 1).map(\.key)
+            let colours = Dictionary(uniqueKeysWithValues: ranked.enumerated().map { ($1, CausePalette.others[$0]) })
+            o += Timeline.svg(timed.map { ($0.time, $0.registry.map { colours[$0] != nil ? $0 : "other" } ?? "no registry", $0.weight) },
+                              colour: { colours[$0] ?? CausePalette.series($0) })
             o += "</section>\n"
         }
         o += "<section><h2>Incidents</h2>"
@@ -129,16 +133,13 @@ enum CausePalette {
         "runtime_error": "#6b8e23", "platform_mismatch": "#393b79", "invalid_image_name": "#843c39", "never_pull": "#7b4173",
         "policy_rejected": "#637939", "pull_stalled": "#e7969c", "digest_mismatch": "#ad494a", "backoff": "#b0b7c3", "unknown": "#5b6578",
     ]
-    static let others = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    static let others = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
     static func colour(_ cause: String) -> String { causes[cause] ?? "#888888" }
 
+    /// Colours of the catch-all series.
     static func series(_ name: String) -> String {
-        if name == "other" { return "#b0b7c3" }
-        if name == "no registry" { return "#dde2ea" }
-        var h: UInt32 = 2166136261
-        for b in name.utf8 { h = (h ^ UInt32(b)) &* 16777619 }
-        return others[Int(h % UInt32(others.count))]
+        name == "no registry" ? "#dde2ea" : "#b0b7c3"
     }
 }
 
@@ -159,7 +160,7 @@ enum Timeline {
             totals[p.series, default: 0] += p.weight
         }
         let order = totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
-        let peak = max(cells.map { $0.values.reduce(0, +) }.max() ?? 1, 1)
+        let peak = niceCeiling(max(cells.map { $0.values.reduce(0, +) }.max() ?? 1, 4))
         let width = 1000.0, height = 220.0, left = 48.0, bottom = 24.0, top = 10.0
         let legendRows = (order.count + 3) / 4
         let totalHeight = height + Double(legendRows) * 18 + 8
@@ -195,6 +196,15 @@ enum Timeline {
             o += "<text x=\"\(f(x + 17))\" y=\"\(f(y + 10))\">\(HTMLReport.esc(s)) (\(totals[s]!))</text>"
         }
         return o + "</svg>"
+    }
+
+    /// The smallest of 4, 6, 8, 10, 12, 16, 20 × 10^k ≥ `n`: four grid steps with round labels.
+    static func niceCeiling(_ n: Int) -> Int {
+        var magnitude = 1
+        while true {
+            for m in [4, 6, 8, 10, 12, 16, 20] where m * magnitude >= n { return m * magnitude }
+            magnitude *= 10
+        }
     }
 
     /// A round bucket size at least `raw`: 1/5/10/15/30 s, 1/5/10/15/30 min, 1/3/6/12 h, 1 d.
