@@ -25,6 +25,7 @@ test: deps
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
 	.build/debug/pullwatch rules test
+	python3 scripts/check-report-schema.py
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
 bench: release
