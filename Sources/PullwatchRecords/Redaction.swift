@@ -7,18 +7,53 @@ public enum Redaction {
 
     static let keyTriggers = ["password", "passwd", "token", "secret", "apikey", "api_key", "access_key", "auth"]
 
-    /// `text` with credentials replaced by `REDACTED`. Cheap when there is nothing to do.
+    /// `text` with credentials replaced by `REDACTED`. Cheap when there is nothing to do: one
+    /// pass over the bytes (no `String` searching) decides which rewrites can apply.
     public static func redact(_ text: String) -> String {
-        let lower = text.lowercased()
-        let hasURL = text.contains("://") && text.contains("@")
-        let hasScheme = lower.contains("bearer ") || lower.contains("basic ")
-        let hasKey = keyTriggers.contains { lower.contains($0) } && (text.contains("=") || text.contains(":"))
-        guard hasURL || hasScheme || hasKey else { return text }
+        var original = text
+        let plan: (url: Bool, scheme: Bool, key: Bool) = original.withUTF8 { scan($0) }
+        guard plan.url || plan.scheme || plan.key else { return text }
         var bytes = Array(text.utf8)
-        if hasURL { bytes = redactUserinfo(bytes) }
-        if hasScheme { bytes = redactAfterWords(bytes, words: ["bearer ", "basic "]) }
-        if hasKey { bytes = redactKeyValues(bytes) }
+        if plan.url { bytes = redactUserinfo(bytes) }
+        if plan.scheme { bytes = redactAfterWords(bytes, words: ["bearer ", "basic "]) }
+        if plan.key { bytes = redactKeyValues(bytes) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static let schemeWords: [[UInt8]] = [Array("bearer ".utf8), Array("basic ".utf8)]
+    static let keyWords: [[UInt8]] = keyTriggers.map { Array($0.utf8) }
+
+    /// Which rewrites could apply: `://` with an `@` after it; a `bearer `/`basic ` word; a
+    /// key trigger word with a `=` or `:` anywhere (ASCII case-insensitive).
+    static func scan(_ b: UnsafeBufferPointer<UInt8>) -> (url: Bool, scheme: Bool, key: Bool) {
+        var sawSeparator = false, sawScheme = false, sawAt = false, url = false, scheme = false, key = false
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            switch c {
+            case UInt8(ascii: "="), UInt8(ascii: ":"):
+                sawSeparator = true
+                if c == UInt8(ascii: ":"), i + 2 < n, b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/") { sawScheme = true }
+            case UInt8(ascii: "@"):
+                if sawScheme { sawAt = true }
+            case UInt8(ascii: "b"), UInt8(ascii: "B"):
+                if !scheme { scheme = schemeWords.contains { matches(b, at: i, $0) } }
+            case UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "s"), UInt8(ascii: "S"),
+                 UInt8(ascii: "a"), UInt8(ascii: "A"):
+                if !key { key = keyWords.contains { matches(b, at: i, $0) } }
+            default: break
+            }
+            i += 1
+        }
+        url = sawScheme && sawAt
+        return (url, scheme, key && sawSeparator)
+    }
+
+    static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ word: [UInt8]) -> Bool {
+        guard i + word.count <= b.count else { return false }
+        for j in 0..<word.count where lowerByte(b[i + j]) != word[j] { return false }
+        return true
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {
