@@ -51,9 +51,8 @@ public enum BatchScanner {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let scratch = MatchScratch()
             while let i = results.take() {
-                let a = scanOne(sources[i], rules: rules, options: options, scratch: scratch)
+                let a = scanOne(sources[i], rules: rules, options: options, scratch: scratch, progress: progress)
                 results.lock.lock(); results.aggregates[i] = a; results.lock.unlock()
-                progress?.add(bytes: a.input.bytes)
                 progress?.finishedSource()
             }
         }
@@ -62,12 +61,14 @@ public enum BatchScanner {
         return total
     }
 
-    static func scanOne(_ source: InputSource, rules: RuleSet, options: ScanOptions, scratch: MatchScratch) -> Aggregate {
+    static func scanOne(_ source: InputSource, rules: RuleSet, options: ScanOptions, scratch: MatchScratch,
+                        progress: Progress? = nil) -> Aggregate {
         var a = Aggregate()
         let gate = rules.gate
         let limitsBefore = scratch.limitHits
         let summary = Ingest.read(source, options: options.decoder,
-                                  gate: options.useGate ? { gate.passes($0) } : nil) { record in
+                                  gate: options.useGate ? { gate.passes($0) } : nil,
+                                  progress: progress.map { p in { p.add(bytes: UInt64($0)) } }) { record in
             if let c = rules.classify(record, scratch: scratch) {
                 a.observations.append(Observation(record: record, classification: c))
             }

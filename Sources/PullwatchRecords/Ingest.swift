@@ -32,6 +32,7 @@ public enum Ingest {
     public static func read(_ source: InputSource, options: DecoderOptions = DecoderOptions(),
                             ratioLimit: DecompressionRatioLimit = .unlimited,
                             gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+                            progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
         let name = source.description
@@ -42,7 +43,7 @@ public enum Ingest {
             summary.errors.append(InputError(source: name, message: "\(error)"))
             return summary
         }
-        return read(reader, name: name, options: options, gate: gate, emit: emit)
+        return read(reader, name: name, options: options, gate: gate, progress: progress, emit: emit)
     }
 
     /// Reads an already opened byte stream named `name`. With a `gate`, lines the decoder may
@@ -50,6 +51,7 @@ public enum Ingest {
     @discardableResult
     public static func read(_ reader: any ByteReader, name: String, options: DecoderOptions = DecoderOptions(),
                             gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+                            progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
@@ -59,6 +61,7 @@ public enum Ingest {
         let counting: (Record) -> Void = { r in count += 1; emit(r) }
         do {
             try framer.frame(reader) { block in
+                progress?(block.bytes.count)
                 block.forEachLine { line in
                     if line.truncated {
                         summary.errors.append(InputError(source: name, line: line.number,
