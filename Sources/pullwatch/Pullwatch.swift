@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Pullwatch: ParsableCommand {
@@ -8,4 +9,19 @@ struct Pullwatch: ParsableCommand {
         version: "0.1.0",
         subcommands: [ScanCommand.self, ExplainCommand.self, MergeCommand.self, RulesCommand.self, RecordsCommand.self]
     )
+
+    /// Exit status per DESIGN.md: 0 success, 1 input errors, 2 usage or rule-file errors
+    /// (ArgumentParser's own usage status, 64, becomes 2).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
