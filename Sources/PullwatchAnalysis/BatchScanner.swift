@@ -67,7 +67,7 @@ public enum BatchScanner {
         let gate = rules.gate
         let limitsBefore = scratch.limitHits
         let summary = Ingest.read(source, options: options.decoder,
-                                  gate: options.useGate ? { gate.passes($0) } : nil,
+                                  gate: options.useGate ? gate.search : nil,
                                   progress: progress.map { p in { p.add(bytes: UInt64($0)) } }) { record in
             if let c = rules.classify(record, scratch: scratch) {
                 a.observations.append(Observation(record: record, classification: c))

@@ -31,7 +31,7 @@ public enum Ingest {
     @discardableResult
     public static func read(_ source: InputSource, options: DecoderOptions = DecoderOptions(),
                             ratioLimit: DecompressionRatioLimit = .unlimited,
-                            gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+                            gate: LiteralSet? = nil,
                             progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
@@ -46,14 +46,17 @@ public enum Ingest {
         return read(reader, name: name, options: options, gate: gate, progress: progress, emit: emit)
     }
 
-    /// Reads an already opened byte stream named `name`. With a `gate`, lines the decoder may
-    /// skip (`RecordDecoder.isSkippable`) and the gate rejects are counted but not parsed.
+    /// Reads an already opened byte stream named `name`. With a `gate`, each block is searched
+    /// once for the gate's literals; lines without an occurrence that the decoder may skip
+    /// (`RecordDecoder.isSkippable`) are counted but not parsed — no allocation for them.
     @discardableResult
     public static func read(_ reader: any ByteReader, name: String, options: DecoderOptions = DecoderOptions(),
-                            gate: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+                            gate: LiteralSet? = nil,
                             progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
+        var hits: [Int] = []
+        hits.reserveCapacity(1024)
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
         let decoder = RecordDecoder(source: name, options: options)
         var count = 0
@@ -62,12 +65,25 @@ public enum Ingest {
         do {
             try framer.frame(reader) { block in
                 progress?(block.bytes.count)
+                // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
+                hits.removeAll(keepingCapacity: true)
+                if let gate {
+                    gate.forEachHit(in: block.bytes) { hits.append($0) }
+                    if hits.count > 1 { hits.sort() }
+                }
+                var nextHit = 0
+                let blockBase = block.bytes.baseAddress
                 block.forEachLine { line in
                     if line.truncated {
                         summary.errors.append(InputError(source: name, line: line.number,
                             message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
                     }
-                    if let gate, decoder.isSkippable(line.bytes), !gate(line.bytes) { return }
+                    if gate != nil, let blockBase, let lineBase = line.bytes.baseAddress {
+                        let start = lineBase - blockBase, end = start + line.bytes.count
+                        while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
+                        let hasHit = nextHit < hits.count && hits[nextHit] < end
+                        if !hasHit && decoder.isSkippable(line.bytes) { return }
+                    }
                     summary.decodedLines += 1
                     decoder.decode(line, emit: counting)
                 }

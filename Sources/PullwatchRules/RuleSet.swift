@@ -200,18 +200,17 @@ public struct Classification: Sendable, Equatable {
 public struct Gate: Sendable {
     /// The literals, as bytes.
     public let literals: [[UInt8]]
+    /// The multi-literal search over them.
+    public let search: LiteralSet
 
     /// A gate for `literals`.
-    public init(literals: [String]) { self.literals = literals.map { Array($0.utf8) } }
+    public init(literals: [String]) {
+        self.literals = literals.map { Array($0.utf8) }
+        self.search = LiteralSet(self.literals)
+    }
 
     /// True when `bytes` contains any literal.
-    public func passes(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for literal in literals {
-            let hit = literal.withUnsafeBytes { ByteSearch.find($0, in: bytes) }
-            if hit != nil { return true }
-        }
-        return false
-    }
+    public func passes(_ bytes: UnsafeRawBufferPointer) -> Bool { search.containsAny(bytes) }
 
     /// `passes` for a string.
     public func passes(_ s: String) -> Bool {

@@ -14,7 +14,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 func scanText(_ text: String, name: String = "t.log") -> Aggregate {
     var a = Aggregate()
     let scratch = MatchScratch()
-    let summary = Ingest.read(ChunkedReader(Array(text.utf8)), name: name, options: fixedDecoder, gate: { rules.gate.passes($0) }) { r in
+    let summary = Ingest.read(ChunkedReader(Array(text.utf8)), name: name, options: fixedDecoder, gate: rules.gate.search) { r in
         if let c = rules.classify(r, scratch: scratch) { a.observations.append(Observation(record: r, classification: c)) }
     }
     a.input.sources = 1

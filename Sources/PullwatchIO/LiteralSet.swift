@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Finds occurrences of any of a set of byte literals in a buffer in one pass — the gate's
+/// engine (after the multi-literal prefilters of ripgrep and Hyperscan, much simplified).
+///
+/// Every 4-byte window of every literal is entered in a 2^18-bit set. The scan loads one
+/// 4-byte window every `stride` bytes, where `stride = shortest literal − 3`: an occurrence of
+/// a literal of length L covers L − 3 window starts, so at least one of them is visited. A
+/// window whose bit is set is looked up in a small bucket table of (window, literal, offset)
+/// entries and the literal is compared in full, so the result is exact. The scan allocates
+/// nothing and touches no reference-counted object.
+public final class LiteralSet: @unchecked Sendable {
+    // All storage is written once in init and only read afterwards; shared by all workers.
+    struct Entry { var window: UInt32; var start: Int32; var length: Int32; var offset: Int32 }
+    private static let bitCount = 1 << 18
+    private static let bucketCount = 1 << 12
+    private let bits: UnsafeMutablePointer<UInt64>
+    private let bucketStart: UnsafeMutablePointer<Int32>   // bucketCount + 1 prefix offsets
+    private let entries: UnsafeMutablePointer<Entry>
+    private let literalBytes: UnsafeMutableRawPointer
+    private let entryCount: Int
+    /// Bytes between probed windows.
+    public let stride: Int
+    /// Literals shorter than 4 bytes, searched with memmem instead (none in the default rules).
+    private let short: [[UInt8]]
+
+    /// A set of `literals` (empty ones are ignored).
+    public init(_ literals: [[UInt8]]) {
+        let usable = literals.filter { $0.count >= 4 }
+        short = literals.filter { !$0.isEmpty && $0.count < 4 }
+        stride = max(1, (usable.map(\.count).min() ?? 4) - 3)
+        let total = usable.reduce(0) { $0 + $1.count }
+        let literalStorage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        literalBytes = literalStorage
+        let bitStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: LiteralSet.bitCount / 64)
+        bitStorage.initialize(repeating: 0, count: LiteralSet.bitCount / 64)
+        bits = bitStorage
+        var all: [(bucket: Int, entry: Entry)] = []
+        var at = 0
+        for lit in usable {
+            lit.withUnsafeBytes { (literalStorage + at).copyMemory(from: $0.baseAddress!, byteCount: lit.count) }
+            for offset in 0...(lit.count - 4) {
+                let v = UInt32(lit[offset]) | UInt32(lit[offset + 1]) << 8 | UInt32(lit[offset + 2]) << 16 | UInt32(lit[offset + 3]) << 24
+                let h = LiteralSet.hash(v)
+                bitStorage[h >> 6] |= 1 << UInt64(h & 63)
+                all.append((h & (LiteralSet.bucketCount - 1),
+                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset))))
+            }
+            at += lit.count
+        }
+        all.sort { $0.bucket < $1.bucket }
+        entryCount = all.count
+        entries = .allocate(capacity: max(all.count, 1))
+        for (i, e) in all.enumerated() { (entries + i).initialize(to: e.entry) }
+        bucketStart = .allocate(capacity: LiteralSet.bucketCount + 1)
+        var k = 0
+        for b in 0...LiteralSet.bucketCount {
+            while k < all.count && all[k].bucket < b { k += 1 }
+            bucketStart[b] = Int32(k)
+        }
+    }
+
+    deinit {
+        bits.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
+    }
+
+    @inline(__always) static func hash(_ v: UInt32) -> Int {
+        Int((v &* 0x9E37_79B1) >> 14) // top 18 bits
+    }
+
+    /// Calls `hit` with the start offset of literal occurrences in `buffer`, in increasing
+    /// order of probe position (an occurrence may be reported more than once).
+    public func forEachHit(in buffer: UnsafeRawBufferPointer, _ hit: (Int) -> Void) {
+        guard let base = buffer.baseAddress else { return }
+        let n = buffer.count
+        let step = stride
+        var i = 0
+        if n >= 4 {
+            let last = n - 4
+            while i <= last {
+                let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                let h = LiteralSet.hash(v)
+                if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
+                    let bucket = h & (LiteralSet.bucketCount - 1)
+                    var e = Int(bucketStart[bucket])
+                    let end = Int(bucketStart[bucket + 1])
+                    while e < end {
+                        let entry = entries[e]
+                        if entry.window == v {
+                            let start = i - Int(entry.offset), length = Int(entry.length)
+                            if start >= 0 && start + length <= n
+                                && memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
+                                hit(start)
+                            }
+                        }
+                        e += 1
+                    }
+                }
+                i += step
+            }
+        }
+        for lit in short {
+            var from = 0
+            while from < n, let at = lit.withUnsafeBytes({ ByteSearch.find($0, in: UnsafeRawBufferPointer(rebasing: buffer[from...])) }) {
+                hit(from + at)
+                from += at + 1
+            }
+        }
+    }
+
+    /// True when `buffer` contains any literal.
+    public func containsAny(_ buffer: UnsafeRawBufferPointer) -> Bool {
+        var found = false
+        forEachHit(in: buffer) { _ in found = true }
+        return found
+    }
+}
