@@ -37,7 +37,7 @@ public enum BatchScanner {
 
     /// Scans `sources` with `rules`.
     public static func scan(_ sources: [InputSource], rules: RuleSet, options: ScanOptions = ScanOptions(),
-                            progress: Progress? = nil) -> Aggregate {
+                            progress: Progress? = nil, pipelining: InflatePipelining = .off) -> Aggregate {
         final class Results: @unchecked Sendable {
             // Each index is written by exactly one worker; `next` is guarded by `lock`.
             var aggregates: [Aggregate]
@@ -48,10 +48,11 @@ public enum BatchScanner {
         }
         let results = Results(sources.count)
         let workers = min(options.jobs, max(sources.count, 1))
+        let pipelining = InflatePipelining.forBatch(jobs: options.jobs, files: sources.count)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let scratch = MatchScratch()
             while let i = results.take() {
-                let a = scanOne(sources[i], rules: rules, options: options, scratch: scratch, progress: progress)
+                let a = scanOne(sources[i], rules: rules, options: options, scratch: scratch, progress: progress, pipelining: pipelining)
                 results.lock.lock(); results.aggregates[i] = a; results.lock.unlock()
                 progress?.finishedSource()
             }
@@ -62,11 +63,11 @@ public enum BatchScanner {
     }
 
     static func scanOne(_ source: InputSource, rules: RuleSet, options: ScanOptions, scratch: MatchScratch,
-                        progress: Progress? = nil) -> Aggregate {
+                        progress: Progress? = nil, pipelining: InflatePipelining = .off) -> Aggregate {
         var a = Aggregate()
         let gate = rules.gate
         let limitsBefore = scratch.limitHits
-        let summary = Ingest.read(source, options: options.decoder,
+        let summary = Ingest.read(source, options: options.decoder, pipelining: pipelining,
                                   gate: options.useGate ? gate.search : nil,
                                   progress: progress.map { p in { p.add(bytes: UInt64($0)) } }) { record in
             if let c = rules.classify(record, scratch: scratch) {

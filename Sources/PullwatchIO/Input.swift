@@ -121,7 +121,8 @@ public struct InputDiscovery {
 public enum InputOpener {
     /// Opens `source`; the result yields plain (decompressed) bytes.
     public static func open(_ source: InputSource,
-                            ratioLimit: DecompressionRatioLimit = .unlimited) throws -> any ByteReader {
+                            ratioLimit: DecompressionRatioLimit = .unlimited,
+                            pipelining: InflatePipelining = .off) throws -> any ByteReader {
         let raw: FileDescriptorReader
         switch source {
         case .standardInput:
@@ -131,7 +132,9 @@ public enum InputOpener {
             guard fd >= 0 else { throw IOFailure.open(errno: errno) }
             raw = FileDescriptorReader(fd: fd, owning: true)
         }
-        return try sniffGzip(raw, ratioLimit: ratioLimit)
+        let reader = try sniffGzip(raw, ratioLimit: ratioLimit)
+        if pipelining == .on, reader is GzipReader { return PipelinedReader(reader) }
+        return reader
     }
 
     /// Wraps `reader` in a `GzipReader` when its stream starts with `1f 8b`.

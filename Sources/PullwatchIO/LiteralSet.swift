@@ -19,6 +19,8 @@ public final class LiteralSet: @unchecked Sendable {
     private static let bitCount = 1 << 18
     private static let bucketCount = 1 << 12
     private let bits: UnsafeMutablePointer<UInt64>
+    /// First stage: the low two bytes of every literal window, direct-indexed (8 KiB, stays in L1).
+    private let pairs: UnsafeMutablePointer<UInt64>
     private let bucketStart: UnsafeMutablePointer<Int32>   // bucketCount + 1 prefix offsets
     private let entries: UnsafeMutablePointer<Entry>
     private let literalBytes: UnsafeMutableRawPointer
@@ -39,6 +41,9 @@ public final class LiteralSet: @unchecked Sendable {
         let bitStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: LiteralSet.bitCount / 64)
         bitStorage.initialize(repeating: 0, count: LiteralSet.bitCount / 64)
         bits = bitStorage
+        let pairStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: 65536 / 64)
+        pairStorage.initialize(repeating: 0, count: 65536 / 64)
+        pairs = pairStorage
         var all: [(bucket: Int, entry: Entry)] = []
         var at = 0
         for lit in usable {
@@ -47,6 +52,8 @@ public final class LiteralSet: @unchecked Sendable {
                 let v = UInt32(lit[offset]) | UInt32(lit[offset + 1]) << 8 | UInt32(lit[offset + 2]) << 16 | UInt32(lit[offset + 3]) << 24
                 let h = LiteralSet.hash(v)
                 bitStorage[h >> 6] |= 1 << UInt64(h & 63)
+                let p = Int(v & 0xFFFF)
+                pairStorage[p >> 6] |= 1 << UInt64(p & 63)
                 all.append((h & (LiteralSet.bucketCount - 1),
                             Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset))))
             }
@@ -65,7 +72,7 @@ public final class LiteralSet: @unchecked Sendable {
     }
 
     deinit {
-        bits.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
+        bits.deallocate(); pairs.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
     }
 
     @inline(__always) static func hash(_ v: UInt32) -> Int {
@@ -83,6 +90,8 @@ public final class LiteralSet: @unchecked Sendable {
             let last = n - 4
             while i <= last {
                 let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                let p = Int(v & 0xFFFF)
+                guard pairs[p >> 6] & (1 << UInt64(p & 63)) != 0 else { i += step; continue }
                 let h = LiteralSet.hash(v)
                 if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
                     let bucket = h & (LiteralSet.bucketCount - 1)

@@ -31,6 +31,7 @@ public enum Ingest {
     @discardableResult
     public static func read(_ source: InputSource, options: DecoderOptions = DecoderOptions(),
                             ratioLimit: DecompressionRatioLimit = .unlimited,
+                            pipelining: InflatePipelining = .off,
                             gate: LiteralSet? = nil,
                             progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
@@ -38,7 +39,7 @@ public enum Ingest {
         let name = source.description
         let reader: any ByteReader
         do {
-            reader = try InputOpener.open(source, ratioLimit: ratioLimit)
+            reader = try InputOpener.open(source, ratioLimit: ratioLimit, pipelining: pipelining)
         } catch {
             summary.errors.append(InputError(source: name, message: "\(error)"))
             return summary
