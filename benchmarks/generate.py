@@ -3,6 +3,7 @@
 
     generate.py samples OUTDIR            the small committed archive in samples/
     generate.py bench OUT.log SIZE_MB     one large journal (plain text; gzip it yourself)
+    generate.py noise OUT.log LINES       ordinary lines only (for allocation counting)
 
 Deterministic (fixed seed). Message texts follow real kubelet, containerd, CRI-O and
 registry wording as seen in public issue trackers; names and hosts are invented.
@@ -359,6 +360,14 @@ def samples(outdir):
         journal_json(f, start)
 
 
+def noise(out, lines):
+    """Only ordinary lines: what the gate must reject without allocating."""
+    j = Journal(out, 1795341600.0)
+    for _ in range(lines):
+        j.advance(R.uniform(0.001, 0.4))
+        j.noise(R.choice(NODES))
+
+
 def bench(out, size_mb):
     start = 1795341600.0
     target = size_mb * 1024 * 1024
@@ -372,6 +381,9 @@ def bench(out, size_mb):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "samples":
         samples(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "noise":
+        with open(sys.argv[2], "w") as f:
+            noise(f, int(sys.argv[3]))
     elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
         bench(sys.argv[2], int(sys.argv[3]))
     else:

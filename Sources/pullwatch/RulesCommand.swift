@@ -13,8 +13,17 @@ struct RulesCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the rules in force, in precedence order.")
         @OptionGroup var rules: RuleOptions
+        @Flag(help: "Print only the patterns, one per line, named groups made plain (for `rg -P -f`, `grep -P`).")
+        var patterns = false
         func run() throws {
             let set = try rules.load()
+            if patterns {
+                for r in set.rules {
+                    // (?<name>…) → (?:…): other tools reject a group name used twice.
+                    print(r.pattern.replacingOccurrences(of: #"\(\?<[A-Za-z_][A-Za-z0-9_]*>"#, with: "(?:", options: .regularExpression))
+                }
+                return
+            }
             let out = OutputBuffer()
             let idWidth = set.rules.map(\.id.count).max() ?? 10
             let causeWidth = Cause.allCases.map(\.rawValue.count).max() ?? 10
