@@ -5,6 +5,10 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
 
+/// The default rules' kind of literals, so the gated read path (LiteralSet) is fuzzed too.
+private let gate = LiteralSet(["ailed to pull", "\" failed", "Back-off pulling image", "ErrImagePull", "x509: certificate",
+                               "toomanyrequests", "ApplyLayer", "pull access denied", "abcd"].map { Array($0.utf8) })
+
 private let options = DecoderOptions(
     years: YearInference(reference: Timestamp(seconds: 1_795_341_600)),
     maxLineBytes: MaxLineBytes(4096), maxJSONValueBytes: 1 << 16)
@@ -21,7 +25,7 @@ public func fuzzIngest(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     // The same bytes as the inside of a gzip member (valid framing around fuzzed content).
     let gz = GzipCompressor.compress(bytes, level: 1)
-    Ingest.read(GzipReader(ChunkedReader(gz, chunkSizes: [chunk])), name: "fuzz-gz", options: options) { _ in }
+    Ingest.read(GzipReader(ChunkedReader(gz, chunkSizes: [chunk])), name: "fuzz-gz", options: options, gate: gate) { _ in }
     // Fuzzed bytes fed straight to the gzip decoder (corrupt headers, blocks, CRCs).
     var gzBytes: [UInt8] = [0x1f, 0x8b] + bytes
     if bytes.first.map({ $0 & 1 == 0 }) == true { gzBytes = bytes }

@@ -62,48 +62,48 @@ public enum Ingest {
         let decoder = RecordDecoder(source: name, options: options)
         var count = 0
         return withoutActuallyEscaping(emit) { emit in
-        let counting: (Record) -> Void = { r in count += 1; emit(r) }
-        do {
-            try framer.frame(reader) { block in
-                progress?(block.bytes.count)
-                // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
-                hits.removeAll(keepingCapacity: true)
-                if let gate {
-                    gate.forEachHit(in: block.bytes) { hits.append($0) }
-                    if hits.count > 1 { hits.sort() }
-                }
-                var nextHit = 0
-                let blockBase = block.bytes.baseAddress
-                block.forEachLine { line in
-                    if line.truncated {
-                        summary.errors.append(InputError(source: name, line: line.number,
-                            message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
+            let counting: (Record) -> Void = { r in count += 1; emit(r) }
+            do {
+                try framer.frame(reader) { block in
+                    progress?(block.bytes.count)
+                    // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
+                    hits.removeAll(keepingCapacity: true)
+                    if let gate {
+                        gate.forEachHit(in: block.bytes) { hits.append($0) }
+                        if hits.count > 1 { hits.sort() }
                     }
-                    if gate != nil, let blockBase, let lineBase = line.bytes.baseAddress {
-                        let start = lineBase - blockBase, end = start + line.bytes.count
-                        while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
-                        let hasHit = nextHit < hits.count && hits[nextHit] < end
-                        if !hasHit && decoder.isSkippable(line.bytes) { return }
+                    var nextHit = 0
+                    let blockBase = block.bytes.baseAddress
+                    block.forEachLine { line in
+                        if line.truncated {
+                            summary.errors.append(InputError(source: name, line: line.number,
+                                message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
+                        }
+                        if gate != nil, let blockBase, let lineBase = line.bytes.baseAddress {
+                            let start = lineBase - blockBase, end = start + line.bytes.count
+                            while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
+                            let hasHit = nextHit < hits.count && hits[nextHit] < end
+                            if !hasHit && decoder.isSkippable(line.bytes) { return }
+                        }
+                        summary.decodedLines += 1
+                        decoder.decode(line, emit: counting)
                     }
-                    summary.decodedLines += 1
-                    decoder.decode(line, emit: counting)
                 }
+            } catch let e as GzipError {
+                summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
+            } catch {
+                summary.errors.append(InputError(source: name, message: "\(error)"))
             }
-        } catch let e as GzipError {
-            summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
-        } catch {
-            summary.errors.append(InputError(source: name, message: "\(error)"))
-        }
-        decoder.finish(emit: counting)
-        let stats = framer.stats
-        summary.bytes = stats.bytes
-        summary.lines = stats.lines
-        summary.truncatedLines = stats.truncatedLines
-        summary.skippedBytes = stats.skippedBytes
-        summary.records = count
-        summary.skippedValues = decoder.skippedValues
-        summary.errors.append(contentsOf: decoder.errors)
-        return summary
+            decoder.finish(emit: counting)
+            let stats = framer.stats
+            summary.bytes = stats.bytes
+            summary.lines = stats.lines
+            summary.truncatedLines = stats.truncatedLines
+            summary.skippedBytes = stats.skippedBytes
+            summary.records = count
+            summary.skippedValues = decoder.skippedValues
+            summary.errors.append(contentsOf: decoder.errors)
+            return summary
         }
     }
 }
