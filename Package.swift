@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
@@ -24,17 +25,19 @@ let package = Package(
                 plugins: ["EmbedRulesPlugin"]),
         .target(name: "PullwatchAnalysis", dependencies: ["PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         .target(name: "PullwatchReport", dependencies: ["PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
+        .target(name: "PullwatchState", dependencies: ["PullwatchAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
         // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
         .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
-            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport",
+            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"]),
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
+        .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]
 )

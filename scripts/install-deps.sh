@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh [build|bench|fuzz]...   (build is always included)
 set -euo pipefail
 
-want=(libpcre2-dev zlib1g-dev pkg-config)
+want=(libpcre2-dev zlib1g-dev libsqlite3-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;

@@ -165,7 +165,7 @@ public final class LineFramer {
     }
 
     /// Number of lines in a block: its newlines, plus one for a final line without one.
-    static func countLines(_ view: UnsafeRawBufferPointer) -> Int {
+    public static func countLines(_ view: UnsafeRawBufferPointer) -> Int {
         guard let base = view.baseAddress, view.count > 0 else { return 0 }
         var count = 0
         var start = 0

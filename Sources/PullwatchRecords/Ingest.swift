@@ -56,54 +56,76 @@ public enum Ingest {
                             progress: ((Int) -> Void)? = nil,
                             emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
-        var hits: [Int] = []
-        hits.reserveCapacity(1024)
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
-        let decoder = RecordDecoder(source: name, options: options)
+        var blocks = BlockDecoder(decoder: RecordDecoder(source: name, options: options), gate: gate)
         var count = 0
         return withoutActuallyEscaping(emit) { emit in
             let counting: (Record) -> Void = { r in count += 1; emit(r) }
             do {
                 try framer.frame(reader) { block in
                     progress?(block.bytes.count)
-                    // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
-                    hits.removeAll(keepingCapacity: true)
-                    if let gate {
-                        gate.forEachHit(in: block.bytes) { hits.append($0) }
-                        if hits.count > 1 { hits.sort() }
-                    }
-                    var nextHit = 0
-                    let blockBase = block.bytes.baseAddress
-                    block.forEachLine { line in
-                        if line.truncated {
-                            summary.errors.append(InputError(source: name, line: line.number,
-                                message: "line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
-                        }
-                        if gate != nil, let blockBase, let lineBase = line.bytes.baseAddress {
-                            let start = lineBase - blockBase, end = start + line.bytes.count
-                            while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
-                            let hasHit = nextHit < hits.count && hits[nextHit] < end
-                            if !hasHit && decoder.isSkippable(line.bytes) { return }
-                        }
-                        summary.decodedLines += 1
-                        decoder.decode(line, emit: counting)
-                    }
+                    blocks.process(block, summary: &summary, emit: counting)
                 }
             } catch let e as GzipError {
                 summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
             } catch {
                 summary.errors.append(InputError(source: name, message: "\(error)"))
             }
-            decoder.finish(emit: counting)
+            blocks.decoder.finish(emit: counting)
             let stats = framer.stats
             summary.bytes = stats.bytes
             summary.lines = stats.lines
             summary.truncatedLines = stats.truncatedLines
             summary.skippedBytes = stats.skippedBytes
             summary.records = count
-            summary.skippedValues = decoder.skippedValues
-            summary.errors.append(contentsOf: decoder.errors)
+            summary.skippedValues = blocks.decoder.skippedValues
+            summary.errors.append(contentsOf: blocks.decoder.errors)
             return summary
+        }
+    }
+}
+
+/// The per-block step of every read path (batch and follow): find the gate's literals in the
+/// whole block once, then hand to the decoder the lines that have one — and every line the
+/// decoder cannot skip (it carries state). Owns the stream's decoder.
+public struct BlockDecoder {
+    /// The stream's record decoder.
+    public let decoder: RecordDecoder
+    /// The literal prefilter (nil: every line is decoded).
+    public let gate: LiteralSet?
+    private var hits: [Int] = []
+
+    /// A block decoder around `decoder`.
+    public init(decoder: RecordDecoder, gate: LiteralSet?) {
+        self.decoder = decoder
+        self.gate = gate
+        hits.reserveCapacity(1024)
+    }
+
+    /// Decodes the candidate lines of `block`; counts decoded lines and reports cut lines.
+    public mutating func process(_ block: LineBlock, summary: inout IngestSummary, emit: (Record) -> Void) {
+        // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
+        hits.removeAll(keepingCapacity: true)
+        if let gate {
+            gate.forEachHit(in: block.bytes) { hits.append($0) }
+            if hits.count > 1 { hits.sort() }
+        }
+        var nextHit = 0
+        let blockBase = block.bytes.baseAddress
+        let gated = gate != nil
+        block.forEachLine { line in
+            if line.truncated {
+                summary.errors.append(InputError(source: decoder.source, line: line.number,
+                    message: "line longer than \(decoder.options.maxLineBytes.bytes) bytes; the rest was skipped"))
+            }
+            if gated, let blockBase, let lineBase = line.bytes.baseAddress {
+                let start = lineBase - blockBase, end = start + line.bytes.count
+                while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
+                let hasHit = nextHit < hits.count && hits[nextHit] < end
+                if !hasHit && decoder.isSkippable(line.bytes) { return }
+            }
+            summary.decodedLines += 1
+            decoder.decode(line, emit: emit)
         }
     }
 }

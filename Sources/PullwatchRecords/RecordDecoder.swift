@@ -42,7 +42,7 @@ public final class RecordDecoder {
     private var jsonStartLine = 0
 
     // CRI and Docker partial lines, per stream (stdout/stderr).
-    private struct Partial { var text: [UInt8]; var timestamp: Timestamp?; var line: Int; var cut: Bool }
+    private struct Partial: Codable { var text: [UInt8]; var timestamp: Timestamp?; var line: Int; var cut: Bool }
     private var partials: [String: Partial] = [:]
     private var partialFormat: Envelope = .cri
 
@@ -112,6 +112,29 @@ public final class RecordDecoder {
         for key in partials.keys.sorted() {
             if let p = partials.removeValue(forKey: key) { emitPartial(p, emit: emit) }
         }
+    }
+
+    // MARK: state across checkpoints (follow)
+
+    private struct Pending: Codable { var partials: [String: Partial]; var format: String }
+
+    /// True while a multi-line JSON value is being gathered: a checkpoint must not be placed
+    /// inside it (follow rewinds to `pendingJSONStartLine` instead).
+    public var hasPendingJSON: Bool { json.active }
+    /// The line where the JSON value being gathered started.
+    public var pendingJSONStartLine: Int { jsonStartLine }
+
+    /// CRI / Docker partial lines waiting for their final part, for a checkpoint (nil: none).
+    public func exportPending() -> Data? {
+        guard !partials.isEmpty else { return nil }
+        return try? JSONEncoder().encode(Pending(partials: partials, format: partialFormat.rawValue))
+    }
+
+    /// Restores what `exportPending` saved.
+    public func importPending(_ data: Data?) {
+        guard let data, let p = try? JSONDecoder().decode(Pending.self, from: data) else { return }
+        partials = p.partials
+        partialFormat = Envelope(rawValue: p.format) ?? .cri
     }
 
     // MARK: text lines

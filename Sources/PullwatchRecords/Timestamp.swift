@@ -1,7 +1,7 @@
 /// A UTC instant with nanosecond precision, stored as nanoseconds since the Unix epoch.
 ///
 /// Parsing is hand-written over bytes (no `DateFormatter`): it runs once per candidate line.
-public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Nanoseconds since 1970-01-01T00:00:00Z.
     public var nanoseconds: Int64
 
