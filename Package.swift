@@ -26,11 +26,12 @@ let package = Package(
         .target(name: "PullwatchAnalysis", dependencies: ["PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         .target(name: "PullwatchReport", dependencies: ["PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         .target(name: "PullwatchState", dependencies: ["PullwatchAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PullwatchFollow", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
         .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
-            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState",
+            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState", "PullwatchFollow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"]),

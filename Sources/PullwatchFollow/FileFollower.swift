@@ -1,0 +1,276 @@
+import Foundation
+import PullwatchIO
+import PullwatchRecords
+import PullwatchRules
+import PullwatchAnalysis
+import PullwatchState
+
+/// Where a file seen for the first time starts.
+public enum StartPosition: Sendable, Equatable {
+    /// Files present when `follow` starts for the first time begin at their end (only new
+    /// lines count); files that appear later begin at their beginning. The default.
+    case endOfExistingFiles
+    /// Every file begins at its beginning (`--from-start`).
+    case beginning
+}
+
+/// One followed file: its identity, how far it has been consumed, and its decoder.
+final class FollowedFile {
+    var key: String { "file:\(device):\(inode)" }
+    var path: String
+    /// FNV-1a of the file's first bytes (up to 256) when first opened: guards a checkpoint
+    /// against inode reuse by a different file.
+    var fingerprint: UInt64 = 0
+    var fingerprintLength = 0
+    var fd: Int32 = -1
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
+    /// Bytes consumed: every complete line before this offset has been counted.
+    var offset: UInt64 = 0
+    var line = 0
+    var blocks: BlockDecoder
+    /// Where an unfinished multi-line JSON value started (line, offset): the checkpoint while
+    /// it is open, so a restart decodes it whole.
+    var jsonStart: (line: Int, offset: UInt64)?
+
+    init(path: String, decoder: RecordDecoder, gate: LiteralSet?) {
+        self.path = path
+        self.blocks = BlockDecoder(decoder: decoder, gate: gate)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func checkpoint() -> Checkpoint {
+        let identity = "\(fingerprintLength):\(fingerprint)"
+        if blocks.decoder.hasPendingJSON, let j = jsonStart {
+            return Checkpoint(key: key, device: device, inode: inode, offset: j.offset, line: j.line - 1, cursor: identity, pending: nil)
+        }
+        return Checkpoint(key: key, device: device, inode: inode, offset: offset, line: line, cursor: identity,
+                          pending: blocks.decoder.exportPending())
+    }
+
+    /// Reads the first bytes of the open file and hashes them.
+    func takeFingerprint() {
+        var head = [UInt8](repeating: 0, count: 256)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 256, 0) }
+        fingerprintLength = max(0, n)
+        fingerprint = FollowedFile.hash(head.prefix(fingerprintLength))
+    }
+
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    /// Whether the open file still starts with the bytes a checkpoint saw.
+    func matches(_ c: Checkpoint) -> Bool {
+        guard let parts = c.cursor?.split(separator: ":"), parts.count == 2,
+              let length = Int(parts[0]), let hash = UInt64(parts[1]) else { return false }
+        var head = [UInt8](repeating: 0, count: max(length, 1))
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, 0) }
+        return n == length && FollowedFile.hash(head.prefix(length)) == hash
+    }
+}
+
+/// Follows files like `tail -F`: through rotation by rename (detected by device + inode; the
+/// old file is read to its end before switching), copytruncate (the size shrinks below the
+/// consumed offset: start again at 0), and files that appear later. In a followed directory,
+/// gzip files (rotated archives, detected by magic bytes) are not read.
+public final class FileFollower {
+    /// How much of a file is read per poll (bounded memory).
+    public static let readChunk = 1 << 20
+
+    private let paths: [String]
+    private let options: DecoderOptions
+    private var gate: LiteralSet?
+    private var files: [String: FollowedFile] = [:]     // by path
+    private var checkpoints: [String: Checkpoint]
+    private let start: StartPosition
+    private var firstPoll = true
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    /// Follows `paths` (files or directories), resuming from `checkpoints`.
+    public init(paths: [String], checkpoints: [String: Checkpoint], start: StartPosition,
+                options: DecoderOptions, gate: LiteralSet?) {
+        self.paths = paths
+        self.checkpoints = checkpoints
+        self.start = start
+        self.options = options
+        self.gate = gate
+        buffer = .allocate(byteCount: max(FileFollower.readChunk, options.maxLineBytes.bytes + 1), alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Replaces the gate (after a rules reload).
+    public func setGate(_ gate: LiteralSet?) {
+        self.gate = gate
+        for f in files.values { f.blocks = BlockDecoder(decoder: f.blocks.decoder, gate: gate) }
+    }
+
+    /// The files the paths name right now: files as given; a directory's regular files that
+    /// are not gzip, in sorted order.
+    func currentFiles() -> [String] {
+        var out: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                out.append(p)   // may appear later
+                continue
+            }
+            if isDir.boolValue {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []).sorted()
+                for n in names {
+                    let full = (p as NSString).appendingPathComponent(n)
+                    var d: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue, !FileFollower.isGzip(full) {
+                        out.append(full)
+                    }
+                }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    static func isGzip(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic: (UInt8, UInt8) = (0, 0)
+        let n = withUnsafeMutableBytes(of: &magic) { read(fd, $0.baseAddress, 2) }
+        return n == 2 && magic.0 == 0x1f && magic.1 == 0x8b
+    }
+
+    /// Reads what is new in every file; records go to `emit`. Fills `batch` with counters and
+    /// the checkpoints to commit together with the records. Returns whether anything was read.
+    ///
+    /// Files are tracked by identity (device + inode), not by name: a file renamed by rotation
+    /// (`kubelet.log` → `kubelet.log.1`) is the same file, read on from where it was, and the
+    /// new file under the old name is a new file, read from its beginning.
+    @discardableResult
+    public func poll(into batch: inout StateStore.Batch, emit: (Record) -> Void) -> Bool {
+        var progressed = false
+        let isFirst = firstPoll
+        firstPoll = false
+        var seen = Set<String>()
+        for path in currentFiles() {
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            let device = UInt64(st.st_dev), inode = UInt64(st.st_ino), size = UInt64(st.st_size)
+            let identity = "file:\(device):\(inode)"
+            seen.insert(identity)
+            let f: FollowedFile
+            if let known = files[identity] {
+                f = known
+                f.path = path
+            } else {
+                f = FollowedFile(path: path, decoder: RecordDecoder(source: path, options: options), gate: gate)
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                f.fd = fd; f.device = device; f.inode = inode
+                files[identity] = f
+                f.takeFingerprint()
+                if let c = checkpoints[identity], c.offset <= size, f.matches(c) {
+                    f.offset = c.offset
+                    f.line = c.line
+                    f.blocks.decoder.importPending(c.pending)
+                } else if let original = copied(from: f), !isFirst || !checkpoints.isEmpty || start == .beginning {
+                    // copytruncate: this is the copy of a followed file; what was read of the
+                    // original is in it too, so go on from there (and read what the original
+                    // lost to the truncation).
+                    f.offset = min(original.offset, size)
+                    f.line = original.line
+                } else if start == .endOfExistingFiles && isFirst && checkpoints.isEmpty {
+                    f.offset = size
+                } else {
+                    f.offset = 0
+                }
+                batch.newSources += 1
+                batch.checkpoints.append(f.checkpoint())
+            }
+            if size < f.offset {
+                // copytruncate: the file was cut below what was read; start again at 0.
+                f.offset = 0
+                f.line = 0
+                f.takeFingerprint()
+                batch.checkpoints.append(f.checkpoint())
+            }
+            progressed = drain(f, into: &batch, emit: emit) || progressed
+        }
+        // Files no longer under any followed name (renamed away, deleted): read to their end,
+        // then let them go.
+        for (identity, f) in files where !seen.contains(identity) {
+            progressed = drain(f, into: &batch, emit: emit) || progressed
+            f.blocks.decoder.finish(emit: emit)
+            files[identity] = nil
+        }
+        return progressed
+    }
+
+    /// A followed file (or checkpoint) this new file is a copy of: same first bytes.
+    private func copied(from f: FollowedFile) -> (offset: UInt64, line: Int)? {
+        guard f.fingerprintLength > 0 else { return nil }
+        for other in files.values where other !== f && other.fingerprint == f.fingerprint
+            && other.fingerprintLength == f.fingerprintLength {
+            return (other.offset, other.line)
+        }
+        let mark = "\(f.fingerprintLength):\(f.fingerprint)"
+        if let c = checkpoints.values.first(where: { $0.cursor == mark && $0.key != f.key }) { return (c.offset, c.line) }
+        return nil
+    }
+
+    /// Reads from the consumed offset to the end of the file, decoding complete lines only.
+    private func drain(_ f: FollowedFile, into batch: inout StateStore.Batch, emit: (Record) -> Void) -> Bool {
+        var progressed = false
+        let base = buffer.baseAddress!
+        while true {
+            let n = pread(f.fd, base, buffer.count, off_t(f.offset))
+            guard n > 0 else { break }
+            var usable = n
+            if let last = ByteSearch.last(0x0A, in: UnsafeRawBufferPointer(start: base, count: n)) {
+                usable = last + 1
+            } else if n < buffer.count {
+                break          // an incomplete last line: wait for its newline
+            }
+            // (A buffer full of bytes without a newline is an over-long line: taken as it is.)
+            let view = UnsafeRawBufferPointer(start: base, count: usable)
+            let count = LineFramer.countLines(view)
+            var summary = IngestSummary()
+            var records = 0
+            let firstLine = f.line + 1
+            f.blocks.process(LineBlock(bytes: view, firstLineNumber: firstLine, lineCount: count, truncated: false),
+                             summary: &summary) { r in records += 1; emit(r) }
+            if f.blocks.decoder.hasPendingJSON {
+                let startLine = f.blocks.decoder.pendingJSONStartLine
+                if startLine >= firstLine && (f.jsonStart?.line ?? 0) != startLine {
+                    // Offset of that line inside this read.
+                    var at = 0
+                    for _ in 0..<(startLine - firstLine) {
+                        guard let nl = memchr(base + at, 0x0A, usable - at) else { break }
+                        at = UnsafeMutableRawPointer(nl) - base + 1
+                    }
+                    f.jsonStart = (startLine, f.offset + UInt64(at))
+                }
+            } else {
+                f.jsonStart = nil
+            }
+            f.offset += UInt64(usable)
+            f.line += count
+            batch.bytes += UInt64(usable)
+            batch.lines += count
+            batch.records += records
+            batch.candidateLines += summary.decodedLines
+            batch.errors += summary.errors.map(InputProblem.init)
+            progressed = true
+            if usable < n || n < buffer.count { break }
+        }
+        if progressed {
+            batch.checkpoints.removeAll { $0.key == f.key }
+            batch.checkpoints.append(f.checkpoint())
+        }
+        return progressed
+    }
+}
