@@ -26,6 +26,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	.build/debug/pullwatch rules test
 	python3 scripts/check-report-schema.py
+	scripts/test-follow.sh
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
 bench: release

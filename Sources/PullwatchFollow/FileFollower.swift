@@ -63,6 +63,21 @@ final class FollowedFile {
         return h
     }
 
+    /// Whether the file still starts with the bytes it started with (false: it was truncated
+    /// and written again, perhaps past the old offset). While the fingerprint covers fewer
+    /// than 256 bytes it grows with the file.
+    func prefixUnchanged(size: UInt64) -> Bool {
+        guard fingerprintLength > 0 else {
+            if size > 0 { takeFingerprint() }
+            return true
+        }
+        var head = [UInt8](repeating: 0, count: fingerprintLength)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, fingerprintLength, 0) }
+        guard n == fingerprintLength, FollowedFile.hash(head[...]) == fingerprint else { return false }
+        if fingerprintLength < 256 && size > UInt64(fingerprintLength) { takeFingerprint() }
+        return true
+    }
+
     /// Whether the open file still starts with the bytes a checkpoint saw.
     func matches(_ c: Checkpoint) -> Bool {
         guard let parts = c.cursor?.split(separator: ":"), parts.count == 2,
@@ -88,6 +103,9 @@ public final class FileFollower {
     private var checkpoints: [String: Checkpoint]
     private let start: StartPosition
     private var firstPoll = true
+    /// Files cut by copytruncate: their fingerprint and how far they had been read, so that
+    /// the copy (which may appear after the cut) goes on from there. Bounded to the last 64.
+    private var truncated: [(fingerprint: UInt64, length: Int, offset: UInt64, line: Int)] = []
     private let buffer: UnsafeMutableRawBufferPointer
 
     /// Follows `paths` (files or directories), resuming from `checkpoints`.
@@ -156,7 +174,13 @@ public final class FileFollower {
         let isFirst = firstPoll
         firstPoll = false
         var seen = Set<String>()
-        for path in currentFiles() {
+        // Known files first: a truncation must be noticed before its copy is looked at.
+        let paths = currentFiles().map { path -> (String, Bool) in
+            var st = stat()
+            let known = stat(path, &st) == 0 && files["file:\(UInt64(st.st_dev)):\(UInt64(st.st_ino))"] != nil
+            return (path, known)
+        }.sorted { ($0.1 ? 0 : 1, $0.0) < ($1.1 ? 0 : 1, $1.0) }.map(\.0)
+        for path in paths {
             var st = stat()
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             let device = UInt64(st.st_dev), inode = UInt64(st.st_ino), size = UInt64(st.st_size)
@@ -180,8 +204,12 @@ public final class FileFollower {
                 } else if let original = copied(from: f), !isFirst || !checkpoints.isEmpty || start == .beginning {
                     // copytruncate: this is the copy of a followed file; what was read of the
                     // original is in it too, so go on from there (and read what the original
-                    // lost to the truncation).
-                    f.offset = min(original.offset, size)
+                    // lost to the truncation). A copy still being written waits for the next poll.
+                    if size < original.offset {
+                        files[identity] = nil
+                        continue
+                    }
+                    f.offset = original.offset
                     f.line = original.line
                 } else if start == .endOfExistingFiles && isFirst && checkpoints.isEmpty {
                     f.offset = size
@@ -191,8 +219,10 @@ public final class FileFollower {
                 batch.newSources += 1
                 batch.checkpoints.append(f.checkpoint())
             }
-            if size < f.offset {
-                // copytruncate: the file was cut below what was read; start again at 0.
+            if size < f.offset || !f.prefixUnchanged(size: size) {
+                // copytruncate: the file was cut (and maybe written again); start again at 0.
+                truncated.append((f.fingerprint, f.fingerprintLength, f.offset, f.line))
+                if truncated.count > 64 { truncated.removeFirst() }
                 f.offset = 0
                 f.line = 0
                 f.takeFingerprint()
@@ -216,6 +246,9 @@ public final class FileFollower {
         for other in files.values where other !== f && other.fingerprint == f.fingerprint
             && other.fingerprintLength == f.fingerprintLength {
             return (other.offset, other.line)
+        }
+        if let t = truncated.last(where: { $0.fingerprint == f.fingerprint && $0.length == f.fingerprintLength }) {
+            return (t.offset, t.line)
         }
         let mark = "\(f.fingerprintLength):\(f.fingerprint)"
         if let c = checkpoints.values.first(where: { $0.cursor == mark && $0.key != f.key }) { return (c.offset, c.line) }

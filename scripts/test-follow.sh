@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# End-to-end test of `pullwatch follow` with real processes and real file operations:
+# append, rotation by rename, copytruncate (copy beside the original), gzip of a rotated
+# file, kill -9 of the follower in the middle of a stream of writes, restart — the final
+# `report --format json` must count exactly what was written (compared with a batch `scan`
+# of the same lines). Also: a failure line appended to a followed file is on stdout and in
+# `report` within 1 second. Run by `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-.build/debug/pullwatch}
+T=$(mktemp -d)
+trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
+mkdir -p "$T/logs" "$T/state"
+zcat samples/journal-multinode.log.gz | sed -n 1,6000p > "$T/src.log"
+passed=0; failed=0
+check() { # name, expected, actual
+  if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAIL: $1: expected $2, got $3"; fi
+}
+counts() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["input"]["lines"], d["failures"]["total"], json.dumps(d["failures"]["by_cause"], sort_keys=True))'; }
+
+touch "$T/logs/kubelet.log"
+"$BIN" follow --state "$T/state" --format ndjson "$T/logs" > "$T/events1" 2> "$T/err" & PID=$!
+sleep 0.8
+# Stream of appends; kill -9 in the middle of it.
+( for i in $(seq 0 9); do sed -n "$((i * 200 + 1)),$((i * 200 + 200))p" "$T/src.log" >> "$T/logs/kubelet.log"; sleep 0.1; done ) &
+sleep 0.55; kill -9 $PID; wait $PID 2>/dev/null || true; wait
+# Rotation by rename while the follower is down, new file under the old name.
+mv "$T/logs/kubelet.log" "$T/logs/kubelet.log.1"
+sed -n 2001,3000p "$T/src.log" > "$T/logs/kubelet.log"
+"$BIN" follow --state "$T/state" --format ndjson "$T/logs" >> "$T/events1" 2>> "$T/err" & PID=$!
+sleep 1
+# copytruncate while running: copy beside the original, then truncate it, then go on writing.
+sed -n 3001,4000p "$T/src.log" >> "$T/logs/kubelet.log"
+cp "$T/logs/kubelet.log" "$T/logs/kubelet.log.2"; : > "$T/logs/kubelet.log"
+sed -n 4001,5000p "$T/src.log" >> "$T/logs/kubelet.log"
+gzip "$T/logs/kubelet.log.1"          # a rotated archive appears: not read again
+sleep 1.2
+kill -9 $PID; wait $PID 2>/dev/null || true
+sed -n 5001,6000p "$T/src.log" >> "$T/logs/kubelet.log"
+"$BIN" follow --state "$T/state" --format ndjson "$T/logs" >> "$T/events1" 2>> "$T/err" & PID=$!
+sleep 1.2
+kill -TERM $PID; wait $PID; check "SIGTERM exits 0" 0 $?
+expected=$("$BIN" scan --format json "$T/src.log" | counts)
+actual=$("$BIN" report --state "$T/state" --format json | counts)
+check "report after kill -9, rename, copytruncate, gzip equals a scan of what was written" "$expected" "$actual"
+
+# Latency: a failure appended now shows on stdout and in report within 1 second.
+rm -rf "$T/state2"; : > "$T/live.log"
+"$BIN" follow --state "$T/state2" --format ndjson "$T/live.log" > "$T/events2" 2>> "$T/err" & PID=$!
+sleep 0.8
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+start=$(date +%s.%N)
+echo "$now+0000 node-z containerd[1]: time=\"${now}Z\" level=error msg=\"PullImage \\\"nginx:9.9\\\" failed\" error=\"rpc error: code = NotFound desc = failed to pull and unpack image \\\"docker.io/library/nginx:9.9\\\": failed to resolve reference \\\"docker.io/library/nginx:9.9\\\": docker.io/library/nginx:9.9: not found\"" >> "$T/live.log"
+seen=""
+for _ in $(seq 1 40); do
+  if grep -q '"incident_opened"' "$T/events2" && [ "$("$BIN" report --state "$T/state2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')" = 1 ]; then
+    seen=$(echo "$(date +%s.%N) - $start" | bc); break
+  fi
+  sleep 0.05
+done
+kill -TERM $PID; wait $PID || true
+check "failure visible on stdout and in report" "yes" "$([ -n "$seen" ] && echo yes || echo no)"
+check "within 1 second" "yes" "$([ -n "$seen" ] && [ "$(echo "$seen < 1" | bc)" = 1 ] && echo yes || echo no)"
+echo "latency: ${seen:-none} s"
+grep -q '"cause": "tag_not_found"' "$T/events2" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: event has the cause"; }
+[ -s "$T/err" ] && { echo "stderr of the followers:"; cat "$T/err"; }
+echo "follow: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
