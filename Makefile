@@ -22,11 +22,13 @@ demo: release
 
 ## The whole test suite.
 test: deps
+	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
 	.build/debug/pullwatch rules test
 	python3 scripts/check-report-schema.py
 	scripts/test-follow.sh
+	scripts/test-follow-journal.sh
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
 bench: release

@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
@@ -32,6 +33,7 @@ let package = Package(
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
             "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState", "PullwatchFollow",
+            .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO"]),

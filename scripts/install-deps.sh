@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pullwatch needs, only those missing, and says which.
-#   scripts/install-deps.sh [build|bench|fuzz]...   (build is always included)
+#   scripts/install-deps.sh [build|test|bench|fuzz]...   (build is always included)
 set -euo pipefail
 
 want=(libpcre2-dev zlib1g-dev libsqlite3-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;
+    test) want+=(systemd-journal-remote bc) ;;
     bench) want+=(pigz ripgrep time bc) ;;
     fuzz) want+=() ;;
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;

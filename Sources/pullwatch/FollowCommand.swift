@@ -7,6 +7,7 @@ import PullwatchRecords
 import PullwatchReport
 import PullwatchRules
 import PullwatchState
+import Subprocess
 
 /// `--state DIR`, default `$XDG_STATE_HOME/pullwatch` (else `~/.local/state/pullwatch`).
 struct StateOptions: ParsableArguments {
@@ -66,8 +67,17 @@ struct FollowCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Files or directories to follow.")
+    @Argument(help: "Files or directories to follow; '-' reads `journalctl -o json -f` from stdin; with --journal, systemd units (default: kubelet containerd).")
     var paths: [String] = []
+
+    @Flag(help: "Follow the systemd journal: runs `journalctl -f -o json` (resuming with --after-cursor).")
+    var journal = false
+
+    @Option(help: ArgumentHelp("With --journal: read this journal file (journalctl --file).", valueName: "file"))
+    var journalFile: String?
+
+    @Option(help: ArgumentHelp("With --journal: read journal files in this directory (journalctl --directory).", valueName: "dir"))
+    var journalDirectory: String?
 
     @OptionGroup var stateOptions: StateOptions
 
@@ -85,10 +95,14 @@ struct FollowCommand: ParsableCommand {
     enum EventFormat: String, ExpressibleByArgument { case text, ndjson }
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give files or directories to follow") }
+        if paths.isEmpty && !journal { throw ValidationError("give files or directories to follow, '-' for journal JSON on stdin, or --journal") }
     }
 
     func run() throws {
+        if journal || paths == ["-"] {
+            try runJournal()
+            return
+        }
         var ruleSet = try rules.load()
         let store = try stateOptions.open()
         let flags = SignalFlags()
@@ -125,6 +139,59 @@ struct FollowCommand: ParsableCommand {
         }
     }
 
+    /// Journal mode: `journalctl -f -o json` through swift-subprocess, or stdin (`follow -`).
+    func runJournal() throws {
+        let ruleSet = try rules.load()
+        let store = try stateOptions.open()
+        let flags = SignalFlags()
+        flags.install()
+        let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions())
+        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now())
+        let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson)
+        if paths == ["-"] {
+            // stdin: poll so that SIGTERM is noticed while no input comes.
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            while !flags.stop {
+                guard poll(&fds, 1, 250) > 0 else { continue }
+                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                try buffer.withUnsafeBytes { try sink.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            }
+            try sink.finish()
+            return
+        }
+        let units = paths.isEmpty ? ["kubelet", "containerd"] : paths
+        let args = JournalFollower.arguments(units: units, afterCursor: journal.afterCursor, fromStart: fromStart,
+                                             file: journalFile, directory: journalDirectory)
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task { [sink, flags] in
+            do {
+                _ = try await Subprocess.run(.name("journalctl"), arguments: Arguments(args), input: .none,
+                                             output: .sequence, error: .discarded) { execution in
+                    let watcher = Task {
+                        while !flags.stop { try await Task.sleep(nanoseconds: 200_000_000) }
+                        try? execution.send(signal: .terminate)
+                    }
+                    defer { watcher.cancel() }
+                    for try await chunk in execution.standardOutput {
+                        try chunk.withUnsafeBytes { try sink.feed($0) }
+                    }
+                }
+                try sink.finish()
+            } catch {
+                failure.set("journalctl: \(error)")
+            }
+            done.signal()
+        }
+        done.wait()
+        if let message = failure.message {
+            Stderr.write("pullwatch: \(message)")
+            throw ExitCode(1)
+        }
+    }
+
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     static func ndjson(_ e: IncidentEvent) -> String {
@@ -157,4 +224,47 @@ struct ReportCommand: ParsableCommand {
         let store = try stateOptions.open()
         try report.emit(try store.aggregate(), ruleSet: ruleSet)
     }
+}
+
+/// Journal bytes → records → committed batches → events on stdout. Used from one thread at a
+/// time (the stdin loop, or the journalctl reading task), hence @unchecked Sendable.
+final class JournalSink: @unchecked Sendable {
+    let journal: JournalFollower
+    let live: LiveAggregator
+    let ndjson: Bool
+    let out = OutputBuffer()
+
+    init(journal: JournalFollower, live: LiveAggregator, ndjson: Bool) {
+        self.journal = journal; self.live = live; self.ndjson = ndjson
+    }
+
+    func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        var batch = StateStore.Batch()
+        var records: [Record] = []
+        journal.feed(bytes, into: &batch) { records.append($0) }
+        for r in records { live.add(r, to: &batch) }
+        try commit(&batch)
+    }
+
+    func finish() throws {
+        var batch = StateStore.Batch()
+        try commit(&batch)
+    }
+
+    private func commit(_ batch: inout StateStore.Batch) throws {
+        for e in try live.commit(&batch, now: FollowCommand.now()) {
+            out.write(ndjson ? FollowCommand.ndjson(e) : FollowCommand.text(e))
+            out.write("\n")
+        }
+        out.flush()
+    }
+}
+
+/// An error message handed from the journal task to the main thread.
+final class FailureBox: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var _message: String?
+    func set(_ m: String) { lock.lock(); _message = m; lock.unlock() }
+    var message: String? { lock.lock(); defer { lock.unlock() }; return _message }
 }

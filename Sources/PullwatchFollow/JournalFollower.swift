@@ -1,0 +1,98 @@
+import Foundation
+import PullwatchIO
+import PullwatchRecords
+import PullwatchState
+
+/// Counts `journalctl -o json` output: one JSON object per line, from `journalctl -f` run by
+/// pullwatch or from standard input. The checkpoint is the cursor (opaque) and realtime
+/// newest realtime timestamp counted. On resume, entries are skipped until the saved cursor
+/// passes (a journalctl that replays recent entries, its default `-n 10`, recounts nothing),
+/// or until an entry newer than anything counted shows up (the replay did not reach back to
+/// the cursor: nothing is lost).
+public final class JournalFollower {
+    public static let key = "journal"
+    private var decoder: RecordDecoder
+    private var pendingLine: [UInt8] = []
+    private var line = 0
+    private var cursor: String?
+    private var realtime: Int64 = 0
+    private let resumeCursor: String?
+    private let resumeRealtime: Int64
+    private var resumed: Bool
+
+    /// Resumes after `checkpoint` (if any).
+    public init(checkpoint: Checkpoint?, options: DecoderOptions) {
+        decoder = RecordDecoder(source: "journal", options: options)
+        resumeCursor = checkpoint?.cursor
+        resumeRealtime = Int64(checkpoint?.offset ?? 0)
+        resumed = checkpoint == nil
+        cursor = checkpoint?.cursor
+        realtime = resumeRealtime
+    }
+
+    /// The cursor to pass to `journalctl --after-cursor`, if one was saved.
+    public var afterCursor: String? { resumeCursor }
+
+    /// Feeds output bytes; complete lines are counted into `batch`, records go to `emit`.
+    public func feed(_ bytes: UnsafeRawBufferPointer, into batch: inout StateStore.Batch, emit: (Record) -> Void) {
+        var start = 0
+        var fed = false
+        while let nl = bytes[start...].firstIndex(of: 0x0A) {
+            pendingLine.append(contentsOf: bytes[start..<nl])
+            handleLine(into: &batch, emit: emit)
+            pendingLine.removeAll(keepingCapacity: true)
+            start = nl + 1
+            fed = true
+        }
+        pendingLine.append(contentsOf: bytes[start...])
+        if fed {
+            batch.checkpoints.removeAll { $0.key == JournalFollower.key }
+            batch.checkpoints.append(Checkpoint(key: JournalFollower.key, offset: UInt64(max(realtime, 0)), line: line, cursor: cursor))
+        }
+    }
+
+    private func handleLine(into batch: inout StateStore.Batch, emit: (Record) -> Void) {
+        line += 1
+        batch.lines += 1
+        batch.bytes += UInt64(pendingLine.count + 1)
+        let (entryCursor, entryRealtime) = pendingLine.withUnsafeBytes { raw in
+            (JournalFollower.stringField("__CURSOR", in: raw), JournalFollower.stringField("__REALTIME_TIMESTAMP", in: raw).flatMap { Int64($0) })
+        }
+        if !resumed {
+            // Skip what the checkpoint already counted (journalctl may replay it).
+            if let c = entryCursor, c == resumeCursor { resumed = true; return }
+            if let t = entryRealtime, t <= resumeRealtime { return }
+            resumed = true
+        }
+        if let c = entryCursor { cursor = c }
+        if let t = entryRealtime { realtime = max(realtime, t) }
+        var records = 0
+        pendingLine.withUnsafeBytes { raw in
+            decoder.decode(Line(bytes: raw, number: line)) { r in records += 1; emit(r) }
+        }
+        batch.records += records
+        batch.candidateLines += 1
+    }
+
+    /// The string value of a top-level `"name":"value"` in a journal JSON line (no escapes in
+    /// cursors and timestamps, so no JSON parsing is needed).
+    static func stringField(_ name: String, in line: UnsafeRawBufferPointer) -> String? {
+        let key = Array("\"\(name)\":\"".utf8)
+        guard let at = key.withUnsafeBytes({ ByteSearch.find($0, in: line) }) else { return nil }
+        let from = at + key.count
+        guard let end = line[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: line[from..<end], as: UTF8.self)
+    }
+
+    /// The `journalctl` arguments: JSON, follow, the units, and where to start.
+    public static func arguments(units: [String], afterCursor: String?, fromStart: Bool, file: String?, directory: String?) -> [String] {
+        var args = ["--follow", "--output=json", "--no-pager", "--all"]
+        for u in units { args += ["--unit", u] }
+        if let file { args += ["--file", file] }
+        if let directory { args += ["--directory", directory] }
+        // With --follow, journalctl shows only its last 10 entries unless told otherwise, even
+        // after a cursor: always say how many.
+        if let afterCursor { args += ["--after-cursor", afterCursor, "--lines", "all"] } else { args += ["--lines", fromStart ? "all" : "0"] }
+        return args
+    }
+}
