@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
-        .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
+        .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchFollow", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]
 )
