@@ -63,6 +63,20 @@ check "failure visible on stdout and in report" "yes" "$([ -n "$seen" ] && echo 
 check "within 1 second" "yes" "$([ -n "$seen" ] && [ "$(echo "$seen < 1" | bc)" = 1 ] && echo yes || echo no)"
 echo "latency: ${seen:-none} s"
 grep -q '"cause": "tag_not_found"' "$T/events2" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: event has the cause"; }
+# SIGHUP reloads rules; a bad rule file keeps the old rules and says why.
+mkdir -p "$T/rules"; : > "$T/hup.log"
+"$BIN" follow --state "$T/state3" --rules "$T/rules" "$T/hup.log" > "$T/events3" 2> "$T/hup-err" & PID=$!
+sleep 0.8
+printf "rules:\n  - id: corp.quota\n    cause: rate_limited\n    pattern: 'mirror quota exhausted'\n    samples: ['Failed to pull image \"a:1\": mirror quota exhausted']\n" > "$T/rules/mine.yaml"
+kill -HUP $PID; sleep 0.6
+printf "rules:\n  - id: broken\n    cause: nope\n" > "$T/rules/bad.yaml"
+kill -HUP $PID; sleep 0.6
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+echo "$now+0000 n1 containerd[1]: time=\"${now}Z\" level=error msg=\"PullImage \\\"a:1\\\" failed\" error=\"mirror quota exhausted\"" >> "$T/hup.log"
+sleep 0.8; kill -TERM $PID; wait $PID || true
+check "SIGHUP loads a new rule" "yes" "$(grep -q 'rules reloaded' "$T/hup-err" && grep -q 'rate_limited' "$T/events3" && echo yes || echo no)"
+check "a bad rule file keeps the old rules and says why" "yes" "$(grep -q 'keeping the old ones' "$T/hup-err" && grep -q 'bad.yaml:3' "$T/hup-err" && echo yes || echo no)"
+
 [ -s "$T/err" ] && { echo "stderr of the followers:"; cat "$T/err"; }
 echo "follow: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
