@@ -63,6 +63,18 @@ check "failure visible on stdout and in report" "yes" "$([ -n "$seen" ] && echo 
 check "within 1 second" "yes" "$([ -n "$seen" ] && [ "$(echo "$seen < 1" | bc)" = 1 ] && echo yes || echo no)"
 echo "latency: ${seen:-none} s"
 grep -q '"cause": "tag_not_found"' "$T/events2" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: event has the cause"; }
+# CRI partial lines join across reads, and across a kill -9 between the parts.
+mkdir -p "$T/pods/shop_web-1_0f4e/web"; : > "$T/pods/shop_web-1_0f4e/web/0.log"
+"$BIN" follow --state "$T/state4" "$T/pods/shop_web-1_0f4e/web" > /dev/null 2>> "$T/err" & PID=$!
+sleep 0.8
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+echo "${now}.000000001Z stderr P E1122 10:00:00.000000 1 remote_image.go:180] \"PullImage from image service failed\" err=\"rpc error: code = NotFound desc = failed to pull and unpack image \\\"docker.io/library/nginx:9.9\\\": " >> "$T/pods/shop_web-1_0f4e/web/0.log"
+sleep 0.7; kill -9 $PID; wait $PID 2>/dev/null || true
+echo "${now}.000000002Z stderr F failed to resolve reference \\\"docker.io/library/nginx:9.9\\\": docker.io/library/nginx:9.9: not found\" image=\"nginx:9.9\"" >> "$T/pods/shop_web-1_0f4e/web/0.log"
+"$BIN" follow --state "$T/state4" "$T/pods/shop_web-1_0f4e/web" > /dev/null 2>> "$T/err" & PID=$!
+sleep 0.8; kill -TERM $PID; wait $PID || true
+check "a CRI line split by P/F across a kill -9 is one tag_not_found failure" '1 {"tag_not_found": 1}' "$("$BIN" report --state "$T/state4" --format json | counts | cut -d' ' -f2-)"
+
 # SIGHUP reloads rules; a bad rule file keeps the old rules and says why.
 mkdir -p "$T/rules"; : > "$T/hup.log"
 "$BIN" follow --state "$T/state3" --rules "$T/rules" "$T/hup.log" > "$T/events3" 2> "$T/hup-err" & PID=$!
