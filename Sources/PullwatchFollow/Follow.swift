@@ -29,6 +29,9 @@ public final class LiveAggregator {
     private var known: [String: (records: Int, lastEmitted: Int64, resolved: Bool)] = [:]
     private var pendingChange = false
     private var limitHitsCounted = 0
+    private var lastCheck: Int64 = 0
+    /// Without new failures, incidents are only re-examined (for resolutions) this often.
+    public static let resolveCheckInterval: Int64 = 10_000_000_000
 
     /// Loads what the store holds; incidents already there are known (no events for them).
     public init(store: StateStore, rules: RuleSet, now: Int64) throws {
@@ -67,8 +70,9 @@ public final class LiveAggregator {
     private func events(now: Int64) -> [IncidentEvent] {
         var out: [IncidentEvent] = []
         let hasOpen = known.values.contains { !$0.resolved }
-        guard pendingChange || hasOpen else { return out }
+        guard pendingChange || (hasOpen && now - lastCheck >= LiveAggregator.resolveCheckInterval) else { return out }
         pendingChange = false
+        lastCheck = now
         for i in Report(aggregate, rules: rules).incidents {
             let quiet = now - (i.lastSeen ?? now) > Incidents.quietGap
             if var k = known[i.id] {
