@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
@@ -27,12 +30,19 @@ let package = Package(
         .target(name: "PullwatchAnalysis", dependencies: ["PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         .target(name: "PullwatchReport", dependencies: ["PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         .target(name: "PullwatchState", dependencies: ["PullwatchAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PullwatchServe", dependencies: [
+            "PullwatchFollow", "PullwatchState", "PullwatchReport", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "PullwatchFollow", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
         // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
         .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),
         .executableTarget(name: "pullwatch", dependencies: [
-            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState", "PullwatchFollow",
+            "PullwatchIO", "PullwatchRecords", "PullwatchRules", "PullwatchAnalysis", "PullwatchReport", "PullwatchState", "PullwatchFollow", "PullwatchServe",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

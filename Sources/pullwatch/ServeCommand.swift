@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import PullwatchServe
+
+/// `pullwatch serve`: the sink for log shippers.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive lines from log shippers (HTTP and syslog over TCP); serve metrics, the report and incidents.",
+        discussion: """
+        POST /v1/ingest takes NDJSON, a JSON array, or text lines (gzip with Content-Encoding). \
+        A 2xx answer means the lines are committed to the state database. GET /metrics, \
+        /v1/report, /v1/incidents; HEAD / and GET /healthz for health checks. A non-loopback \
+        --listen needs --token-file (Authorization: Bearer) unless --insecure-no-auth.
+        """
+    )
+
+    @Option(help: ArgumentHelp("HTTP address.", valueName: "host:port"))
+    var listen = "127.0.0.1:8088"
+
+    @Option(help: ArgumentHelp("Also accept syslog over TCP (RFC 6587 octet counting or LF framing) here.", valueName: "host:port"))
+    var syslog: String?
+
+    @Option(help: ArgumentHelp("File holding the bearer token clients must send.", valueName: "file"))
+    var tokenFile: String?
+
+    @Flag(help: "Allow a non-loopback --listen without a token.")
+    var insecureNoAuth = false
+
+    @OptionGroup var stateOptions: StateOptions
+    @OptionGroup var rules: RuleOptions
+
+    static func split(_ address: String, flag: String) throws -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(flag): '\(address)' is not host:port")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func validate() throws {
+        let (host, _) = try Self.split(listen, flag: "--listen")
+        if let syslog { _ = try Self.split(syslog, flag: "--syslog") }
+        if !Self.isLoopback(host) && tokenFile == nil && !insecureNoAuth {
+            throw ValidationError("--listen \(listen) is not loopback: give --token-file, or --insecure-no-auth to accept anyone")
+        }
+    }
+
+    func run() throws {
+        let ruleSet = try rules.load()
+        let store = try stateOptions.open()
+        var token: String?
+        if let tokenFile {
+            guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
+                Stderr.write("pullwatch: \(tokenFile): cannot read a token")
+                throw ExitCode(2)
+            }
+            token = t
+        }
+        let (host, port) = try Self.split(listen, flag: "--listen")
+        let syslogAddress = try syslog.map { try Self.split($0, flag: "--syslog") }
+        let limits = ServeLimits()
+        let metrics = SinkMetrics(version: Pullwatch.configuration.version)
+        let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits)
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task { [token] in
+            do {
+                let syslogChannel = try await syslogAddress.asyncMap {
+                    try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)
+                }
+                let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits)
+                Stderr.write("pullwatch: serving on http://\(listen)" + (syslog.map { ", syslog on tcp://\($0)" } ?? ""))
+                try await app.runService()
+                try await syslogChannel?.close()
+            } catch {
+                failure.set("\(error)")
+            }
+            done.signal()
+        }
+        done.wait()
+        if let message = failure.message {
+            Stderr.write("pullwatch: serve: \(message)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
