@@ -7,7 +7,7 @@ want=(libpcre2-dev zlib1g-dev libsqlite3-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;
-    test) want+=(systemd-journal-remote bc) ;;
+    test) want+=(systemd-journal-remote bc rsyslog curl bsdutils) ;;
     bench) want+=(pigz ripgrep time bc) ;;
     fuzz) want+=() ;;
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;

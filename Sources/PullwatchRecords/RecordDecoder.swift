@@ -34,6 +34,9 @@ public final class RecordDecoder {
     public private(set) var errors: [InputError] = []
     /// JSON values skipped because they were malformed or too large.
     public private(set) var skippedValues = 0
+    /// Lines that began as JSON but were not (read as text instead) plus values that did not
+    /// parse: what a sink reports as malformed JSON.
+    public private(set) var malformedJSON = 0
 
     // Multi-line JSON value being accumulated.
     private var json = JSONScanner()
@@ -333,6 +336,7 @@ public final class RecordDecoder {
         } catch {
             errors.append(InputError(source: source, line: jsonStartLine, message: "malformed JSON value (\(jsonBuffer.count) bytes); skipped"))
             skippedValues += 1
+            malformedJSON += 1
             return
         }
         switch JSONRecords.decode(value, source: source, line: jsonStartLine, years: options.years) {
@@ -361,8 +365,10 @@ public final class RecordDecoder {
             let looksLikeObject = first.bytes.withUnsafeBytes { $0.trimmed.hasPrefix("{\"") }
             if let reason {
                 errors.append(InputError(source: source, line: first.number, message: reason))
+                malformedJSON += 1
             } else if looksLikeObject && !skippingOversizedValue {
                 errors.append(InputError(source: source, line: first.number, message: "malformed JSON value; read as text"))
+                malformedJSON += 1
             }
         }
         json = JSONScanner()

@@ -47,14 +47,18 @@ public enum SinkHTTP {
                 return Response(status: .serviceUnavailable, headers: [.retryAfter: "1"])
             }
             let outcome = try await ingestor.ingest(bytes, source: "http")
-            // A JSON body none of whose values parsed can never be valid.
+            // A JSON body none of whose lines parsed can never be valid (its lines were counted).
             let isJSON = (request.headers[.contentType] ?? "").contains("json")
-            if isJSON && outcome.lines > 0 && outcome.records == 0 && (outcome.rejected["malformed_json"] ?? 0) > 0 {
+            if isJSON && outcome.lines > 0 && (outcome.rejected["malformed_json"] ?? 0) >= outcome.lines {
                 return Response(status: .badRequest)
             }
             return Response(status: .noContent)
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
+        // A client that sends nothing for `readTimeout` seconds is disconnected; others are served
+        // meanwhile (one channel per connection).
+        return Application(router: router,
+                           server: .http1(configuration: .init(idleTimeout: .seconds(limits.readTimeout))),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
     /// Constant-time comparison of `Authorization: Bearer TOKEN`.

@@ -74,7 +74,7 @@ public actor Ingestor {
             }
         }
         decoder.finish { records.append($0) }
-        outcome.rejected["malformed_json", default: 0] += decoder.skippedValues
+        outcome.rejected["malformed_json", default: 0] += decoder.malformedJSON
         outcome.lines = framer.stats.lines
         outcome.bytes = body.count
         outcome.records = records.count

@@ -28,6 +28,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Allow a non-loopback --listen without a token.")
     var insecureNoAuth = false
 
+    @Option(help: ArgumentHelp("Seconds a client may stay silent before it is disconnected.", valueName: "seconds"))
+    var readTimeout: Int64 = 30
+
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var rules: RuleOptions
 
@@ -65,7 +68,8 @@ struct ServeCommand: ParsableCommand {
         }
         let (host, port) = try Self.split(listen, flag: "--listen")
         let syslogAddress = try syslog.map { try Self.split($0, flag: "--syslog") }
-        let limits = ServeLimits()
+        var limits = ServeLimits()
+        limits.readTimeout = readTimeout
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
         let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits)
         let done = DispatchSemaphore(value: 0)
