@@ -29,6 +29,7 @@ test: deps
 	python3 scripts/check-report-schema.py
 	scripts/test-follow.sh
 	scripts/test-follow-journal.sh
+	scripts/test-serve.sh
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).
 bench: release

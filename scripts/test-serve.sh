@@ -36,7 +36,7 @@ PY
 gzip -c "$T/body.ndjson" > "$T/body.gz"
 check "gzip NDJSON" 204 "$(code -H "Authorization: Bearer $TOKEN" -H 'Content-Encoding: gzip' -H 'Content-Type: application/x-ndjson' --data-binary @"$T/body.gz" $URL/v1/ingest)"
 check "malformed JSON lines counted and skipped" 2 "$(metric 'pullwatch_ingest_rejected_total{reason="malformed_json"}')"
-expected_failures=$(sed 's/^[^:]*:[^:]*:[^:]*: //' "$T/lines" >/dev/null; "$BIN" scan --format json "$T/lines" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
+expected_failures=$("$BIN" scan --format json "$T/lines" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
 got_failures=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
 check "/v1/report counts the failures sent" "$expected_failures" "$got_failures"
 sum=$(curl -s $URL/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')
@@ -98,7 +98,7 @@ host=$(hostname)
 got_rs=$(curl -s $URL/metrics | awk -v h="node=\"$host\"" 'index($0, "pullwatch_pull_failures_total{") == 1 && index($0, h) {s += $2} END {print s + 0}')
 check "rsyslog + logger failures under this host in /metrics" "$((expected_rs + 5))" "$got_rs"
 
-kill -TERM $PID; wait $PID; check "SIGTERM exits 0" 0 $?
+kill -TERM $PID; rc=0; wait $PID || rc=$?; check "SIGTERM exits 0" 0 $rc
 # Durable: what was answered 2xx is in the state after the server is gone.
 check "report from the state after shutdown" "$got_failures" "$("$BIN" report --state "$T/state" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["failures"]["total"] - '"$expected_rs"' - 5)')"
 echo "serve: $passed passed, $failed failed"
