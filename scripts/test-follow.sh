@@ -9,7 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/debug/pullwatch}
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
+# Cleanup never changes the verdict: it keeps the exit status of the checks.
+cleanup() {
+    local rc=$?
+    kill -9 $(jobs -p) 2>/dev/null || true
+    { wait; } 2>/dev/null || true
+    rm -rf "$T" || true
+    exit $rc
+}
+trap cleanup EXIT
 mkdir -p "$T/logs" "$T/state"
 zcat samples/journal-multinode.log.gz | sed -n 1,6000p > "$T/src.log"
 passed=0; failed=0

@@ -7,7 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/debug/pullwatch}
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null || true; [ -f "$T/rsyslog.pid" ] && kill -9 "$(cat "$T/rsyslog.pid")" 2>/dev/null; rm -rf "$T"' EXIT
+# Cleanup never changes the verdict: it keeps the exit status of the checks.
+cleanup() {
+    local rc=$?
+    kill -9 $(jobs -p) 2>/dev/null || true
+    if [ -f "$T/rsyslog.pid" ]; then kill -9 "$(cat "$T/rsyslog.pid")" 2>/dev/null || true; fi
+    { wait; } 2>/dev/null || true
+    rm -rf "$T" || true
+    exit $rc
+}
+trap cleanup EXIT
 passed=0; failed=0
 check() { if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAIL: $1: expected $2, got $3"; fi; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
@@ -88,11 +97,12 @@ input(type="imfile" File="$T/kubelet.log" Tag="kubelet" freshStartTail="off")
 action(type="omfwd" target="127.0.0.1" port="$SYSLOG" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
 CONF
 before=$(metric pullwatch_ingest_lines_total)
-rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" 2> "$T/rsyslog.err" &
+rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" 2> "$T/rsyslog.err" & RSYSLOG=$!
 sleep 1
 cp "$T/kubelet-msgs" "$T/kubelet.log"
 for _ in $(seq 1 100); do [ "$(metric pullwatch_ingest_lines_total)" -ge $((before + n)) ] && break; sleep 0.2; done
 check "rsyslog: every line of the file arrives" "$((before + n))" "$(metric pullwatch_ingest_lines_total)"
+kill -TERM $RSYSLOG; wait $RSYSLOG || true
 expected_rs=$("$BIN" scan --format json "$T/kubelet-msgs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
 host=$(hostname)
 got_rs=$(curl -s $URL/metrics | awk -v h="node=\"$host\"" 'index($0, "pullwatch_pull_failures_total{") == 1 && index($0, h) {s += $2} END {print s + 0}')
@@ -101,5 +111,13 @@ check "rsyslog + logger failures under this host in /metrics" "$((expected_rs + 
 kill -TERM $PID; rc=0; wait $PID || rc=$?; check "SIGTERM exits 0" 0 $rc
 # Durable: what was answered 2xx is in the state after the server is gone.
 check "report from the state after shutdown" "$got_failures" "$("$BIN" report --state "$T/state" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["failures"]["total"] - '"$expected_rs"' - 5)')"
+
+# kill -9 right after a 204 loses nothing: the batch was committed before the answer.
+HTTP2=$(port)
+"$BIN" serve --listen 127.0.0.1:$HTTP2 --state "$T/state2" 2> "$T/err2" & PID2=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz && break; sleep 0.1; done
+check "gzip NDJSON to a second sink" 204 "$(code -H 'Content-Encoding: gzip' --data-binary @"$T/body.gz" http://127.0.0.1:$HTTP2/v1/ingest)"
+kill -9 $PID2; wait $PID2 2>/dev/null || true
+check "kill -9 after a 204: the report from the state has every failure" "$expected_failures" "$("$BIN" report --state "$T/state2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')"
 echo "serve: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,10 +15,10 @@ public enum JSONRecords {
     }
 
     /// Decodes a value (already parsed by `JSONSerialization`).
-    public static func decode(_ value: Any, source: String, line: Int, years: YearInference) -> Decoded {
+    public static func decode(_ value: Any, source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Decoded {
         if let array = value as? [Any] {
             return .records(array.flatMap { element -> [Record] in
-                if case .records(let r) = decode(element, source: source, line: line, years: years) { return r }
+                if case .records(let r) = decode(element, source: source, line: line, years: years, keys: keys) { return r }
                 return []
             })
         }
@@ -44,7 +44,7 @@ public enum JSONRecords {
             }
             return .dockerPartial(stream: stream, text: log, timestamp: t)
         }
-        return .records(generic(object, source: source, line: line, years: years).map { [$0] } ?? [])
+        return .records(generic(object, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
     }
 
     static func string(_ v: Any?) -> String? {
@@ -67,6 +67,19 @@ public enum JSONRecords {
         var current: Any? = object
         for k in keys { current = (current as? [String: Any])?[k] }
         return current
+    }
+
+    /// The first of `keys` holding a non-empty string or number; a dotted key is a path.
+    static func first(_ object: [String: Any], _ keys: [String]) -> String? {
+        for key in keys {
+            if let v = string(object[key]) { return v }
+            if key.contains(".") {
+                var current: Any? = object
+                for part in key.split(separator: ".") { current = (current as? [String: Any])?[String(part)] }
+                if let v = string(current) { return v }
+            }
+        }
+        return nil
     }
 
     /// A core/v1 or events.k8s.io/v1 Event.
@@ -126,15 +139,15 @@ public enum JSONRecords {
         return r
     }
 
-    /// Shipper records: message under MESSAGE/message/log/msg, host under
-    /// _HOSTNAME/hostname/host/kubernetes.host, Fluent Bit's kubernetes metadata.
-    static func generic(_ o: [String: Any], source: String, line: Int, years: YearInference) -> Record? {
-        let text = string(o["message"]) ?? string(o["log"]) ?? string(o["msg"])
+    /// Shipper records: message under `keys.message` (message/log/msg by default), host under
+    /// `keys.host` (hostname/host/kubernetes.host), Fluent Bit's kubernetes metadata.
+    static func generic(_ o: [String: Any], source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
+        let text = first(o, keys.message)
         guard var text else { return nil }
         if text.hasSuffix("\n") { text.removeLast() }
         var r = Record(message: "", source: source, line: line)
         r.envelope = .json
-        r.node = string(o["hostname"]) ?? string(o["host"]) ?? string(path(o, "kubernetes", "host"))
+        r.node = first(o, keys.host)
         r.namespace = string(path(o, "kubernetes", "namespace_name"))
         r.pod = string(path(o, "kubernetes", "pod_name"))
         r.container = string(path(o, "kubernetes", "container_name"))

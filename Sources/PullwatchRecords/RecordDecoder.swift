@@ -10,13 +10,38 @@ public struct DecoderOptions: Sendable {
     /// The largest multi-line JSON value (an Event List, say) buffered before it is skipped
     /// as an error. Default 64 MiB.
     public var maxJSONValueBytes: Int
+    /// Where shipper records keep the message and the host.
+    public var keys: RecordKeys
 
     /// Defaults, with years inferred relative to `now`.
     public init(years: YearInference = YearInference(reference: Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9))),
-                maxLineBytes: MaxLineBytes = .default, maxJSONValueBytes: Int = 64 << 20) {
+                maxLineBytes: MaxLineBytes = .default, maxJSONValueBytes: Int = 64 << 20, keys: RecordKeys = RecordKeys()) {
         self.years = years
         self.maxLineBytes = maxLineBytes
         self.maxJSONValueBytes = maxJSONValueBytes
+        self.keys = keys
+    }
+}
+
+/// The keys of a shipper's JSON record that hold the message and the host, tried in order.
+/// A key with dots is a path into nested objects (`kubernetes.host`); a key that exists
+/// verbatim with dots in it is matched first.
+public struct RecordKeys: Sendable, Equatable {
+    public var message: [String]
+    public var host: [String]
+
+    public static let defaultMessage = ["message", "log", "msg"]
+    public static let defaultHost = ["hostname", "host", "kubernetes.host"]
+
+    public init(message: [String] = RecordKeys.defaultMessage, host: [String] = RecordKeys.defaultHost) {
+        self.message = message
+        self.host = host
+    }
+
+    /// The defaults with `message` and `host` tried first.
+    public init(preferring message: [String], host: [String]) {
+        self.init(message: message + RecordKeys.defaultMessage.filter { !message.contains($0) },
+                  host: host + RecordKeys.defaultHost.filter { !host.contains($0) })
     }
 }
 
@@ -339,7 +364,7 @@ public final class RecordDecoder {
             malformedJSON += 1
             return
         }
-        switch JSONRecords.decode(value, source: source, line: jsonStartLine, years: options.years) {
+        switch JSONRecords.decode(value, source: source, line: jsonStartLine, years: options.years, keys: options.keys) {
         case .records(let records):
             if records.isEmpty {
                 // A JSON value with nothing we know: keep it as text rather than lose it.

@@ -39,16 +39,16 @@ public actor Ingestor {
     private let live: LiveAggregator
     private let store: StateStore
     public let metrics: SinkMetrics
-    private let options: DecoderOptions
+    private let keys: RecordKeys
     private var pending = 0
     private let limits: ServeLimits
 
-    public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, options: DecoderOptions = DecoderOptions()) throws {
+    public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, keys: RecordKeys = RecordKeys()) throws {
         self.store = store
         self.live = try LiveAggregator(store: store, rules: rules, now: Int64(Date().timeIntervalSince1970 * 1e9))
         self.metrics = metrics
         self.limits = limits
-        self.options = options
+        self.keys = keys
     }
 
     /// Reserves room for a batch; false when the queue is full (answer 503).
@@ -64,6 +64,8 @@ public actor Ingestor {
         var outcome = IngestOutcome()
         var batch = StateStore.Batch()
         var records: [Record] = []
+        // Years for yearless syslog timestamps are inferred relative to the time of arrival.
+        let options = DecoderOptions(keys: keys)
         let decoder = RecordDecoder(source: source, options: options)
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
         let reader = ChunkedReader(body)

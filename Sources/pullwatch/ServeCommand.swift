@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import PullwatchRecords
 import PullwatchServe
 
 /// `pullwatch serve`: the sink for log shippers.
@@ -30,6 +31,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds a client may stay silent before it is disconnected.", valueName: "seconds"))
     var readTimeout: Int64 = 30
+
+    @Option(name: .customLong("message-key"), help: ArgumentHelp("A JSON key holding the message, tried before message, log, msg (repeatable; a.b is a path).", valueName: "key"))
+    var messageKeys: [String] = []
+
+    @Option(name: .customLong("host-key"), help: ArgumentHelp("A JSON key holding the node name, tried before hostname, host, kubernetes.host (repeatable).", valueName: "key"))
+    var hostKeys: [String] = []
 
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var rules: RuleOptions
@@ -71,7 +78,8 @@ struct ServeCommand: ParsableCommand {
         var limits = ServeLimits()
         limits.readTimeout = readTimeout
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
-        let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits)
+        let keys = RecordKeys(preferring: messageKeys, host: hostKeys)
+        let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits, keys: keys)
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
         Task { [token] in

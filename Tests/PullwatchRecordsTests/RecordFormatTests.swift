@@ -118,6 +118,32 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 }
 
+@Suite struct ShipperRecordTests {
+    let kubeletLine = #"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="not found" image="nginx:1.99""#
+
+    @Test func fluentBitAndVectorRecordsByTheUsualKeys() {
+        let escaped = kubeletLine.replacingOccurrences(of: "\"", with: "\\\"")
+        let fluent = #"{"date":1763805600.0,"log":"\#(escaped)","kubernetes":{"host":"node-a","pod_name":"web-1","namespace_name":"shop"}}"#
+        let vector = #"{"message":"\#(escaped)","host":"node-b","timestamp":"2025-11-22T10:00:00Z"}"#
+        let (records, summary) = decode(fluent + "\n" + vector + "\n")
+        #expect(summary.errors.isEmpty)
+        #expect(records.map(\.node) == ["node-a", "node-b"])
+        #expect(records.allSatisfy { $0.message.contains("PullImage from image service failed") })
+        #expect(records[0].pod == "web-1" && records[0].namespace == "shop")
+    }
+
+    @Test func configuredKeysComeFirstAndDottedKeysArePaths() {
+        var options = fixedOptions
+        options.keys = RecordKeys(preferring: ["payload.text"], host: ["meta.node", "agent.name"])
+        let line = #"{"payload":{"text":"pulling failed"},"message":"not this","meta":{"node":"node-c"},"host":"not-this"}"# + "\n"
+            + #"{"message":"fallback works","agent.name":"node-d"}"# + "\n"
+        var records: [Record] = []
+        _ = Ingest.read(ChunkedReader(Array(line.utf8)), name: "keys", options: options) { records.append($0) }
+        #expect(records.map(\.message) == ["pulling failed", "fallback works"])
+        #expect(records.map(\.node) == ["node-c", "node-d"])
+    }
+}
+
 @Suite struct EventTests {
     @Test func prettyWatchStreamWholeByteByByteAndRandomChunks() throws {
         let text = try fixture("events-watch-pretty.json")

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Load benchmark for `pullwatch serve` (not a test): gzip NDJSON batches over HTTP on loopback.
+
+    serve-load.py [--bin .build/release/pullwatch] [--lines 1000000] [--batch 1000]
+                  [--clients 4] [--shape fluent-bit|vector|mixed]
+
+Generates a realistic node journal with benchmarks/generate.py (kubelet, containerd and CRI-O
+lines, ~0.5 % of them image-pull failures), turns every line into the record a shipper sends
+(Fluent Bit's systemd input: journald fields + `date`; Vector's journald source: `message`,
+`host`, `timestamp`, …), cuts them into batches of --batch lines, gzips each batch up front,
+then starts `pullwatch serve` with a fresh state directory and posts the batches from
+--clients keep-alive connections, retrying 503 after its Retry-After like a shipper does.
+
+Reports lines/s from the first request to the last 2xx, the server's CPU seconds and peak RSS,
+and checks that /metrics counted exactly the lines sent.
+"""
+import argparse, gzip, http.client, json, os, re, socket, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINE = re.compile(r"^(\w{3} +\d+ [\d:.]+) (\S+) ([^\[:]+)(?:\[(\d+)\])?: (.*)$")
+
+
+def records(journal_path, shape):
+    """Shipper records from a journal in short-precise form."""
+    base = 1795341600.0
+    with open(journal_path) as f:
+        for i, line in enumerate(f):
+            m = LINE.match(line.rstrip("\n"))
+            if not m:
+                continue
+            stamp, host, ident, pid, msg = m.groups()
+            t = base + i * 0.01
+            use = shape if shape != "mixed" else ("fluent-bit" if i % 2 == 0 else "vector")
+            if use == "fluent-bit":
+                yield {"date": t, "PRIORITY": "6", "_HOSTNAME": host, "SYSLOG_IDENTIFIER": ident,
+                       "_PID": pid or "1", "_SYSTEMD_UNIT": ident + ".service", "_TRANSPORT": "stdout",
+                       "_SOURCE_REALTIME_TIMESTAMP": str(int(t * 1e6)), "MESSAGE": msg}
+            else:
+                yield {"message": msg, "host": host, "SYSLOG_IDENTIFIER": ident, "_PID": pid or "1",
+                       "source_type": "journald", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"}
+
+
+def batches(journal_path, shape, lines, size):
+    out, current, n = [], [], 0
+    for r in records(journal_path, shape):
+        current.append(json.dumps(r, separators=(",", ":")))
+        n += 1
+        if len(current) == size or n == lines:
+            body = ("\n".join(current) + "\n").encode()
+            out.append((len(current), len(body), gzip.compress(body, 6)))
+            current = []
+        if n == lines:
+            break
+    return out
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_stats(pid):
+    """CPU seconds (user + system) and peak RSS in MiB of a running process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    peak = 0
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmHWM:"):
+                peak = int(l.split()[1]) / 1024
+    return cpu, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", ".build", "release", "pullwatch"))
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--shape", default="mixed", choices=["fluent-bit", "vector", "mixed"])
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="pullwatch-load-")
+    journal = os.path.join(work, "journal.log")
+    # ~190 bytes per journal line: generate a little more than needed.
+    mb = max(1, args.lines * 200 // (1 << 20) + 1)
+    subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "bench", journal, str(mb)], check=True)
+    todo = batches(journal, args.shape, args.lines, args.batch)
+    total_lines = sum(b[0] for b in todo)
+    raw = sum(b[1] for b in todo)
+    wire = sum(len(b[2]) for b in todo)
+    print(f"{total_lines} lines in {len(todo)} batches of {args.batch} ({args.shape}): "
+          f"{raw / 2**20:.1f} MiB NDJSON, {wire / 2**20:.1f} MiB gzip", flush=True)
+
+    port = free_port()
+    server = subprocess.Popen([args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--state", os.path.join(work, "state")],
+                              stderr=open(os.path.join(work, "serve.err"), "w"))
+    for _ in range(200):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.05)
+    cpu0, _ = proc_stats(server.pid)
+
+    lock = threading.Lock()
+    queue = list(reversed(todo))
+    counts = {"ok": 0, "503": 0, "other": 0}
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+        while True:
+            with lock:
+                if not queue:
+                    return
+                batch = queue.pop()
+            while True:
+                conn.request("POST", "/v1/ingest", body=batch[2], headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                with lock:
+                    if resp.status == 503:
+                        counts["503"] += 1
+                    elif 200 <= resp.status < 300:
+                        counts["ok"] += 1
+                    else:
+                        counts["other"] += 1
+                if resp.status != 503:
+                    break
+                time.sleep(float(resp.getheader("Retry-After", "1")))
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    cpu1, peak = proc_stats(server.pid)
+
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/metrics")
+    metrics = c.getresponse().read().decode()
+    counted = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_ingest_lines_total"))
+    failures = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_pull_failures_total{"))
+    server.terminate()
+    server.wait()
+
+    print(f"sent {total_lines} lines in {elapsed:.2f} s: {total_lines / elapsed:,.0f} lines/s, "
+          f"{raw / 2**20 / elapsed:.1f} MiB/s NDJSON ({wire / 2**20 / elapsed:.1f} MiB/s gzip on the wire)")
+    print(f"answers: {counts['ok']} 2xx, {counts['503']} 503 (retried), {counts['other']} other")
+    print(f"server: {cpu1 - cpu0:.2f} CPU s ({(cpu1 - cpu0) / elapsed:.2f} cores), peak RSS {peak:.0f} MiB; "
+          f"/metrics: {counted:.0f} lines, {failures:.0f} pull failures")
+    if int(counted) != total_lines or counts["other"]:
+        sys.exit("lines counted by the server differ from lines sent")
+
+
+if __name__ == "__main__":
+    main()
