@@ -87,8 +87,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="pullwatch-load-")
     journal = os.path.join(work, "journal.log")
-    # ~190 bytes per journal line: generate a little more than needed.
-    mb = max(1, args.lines * 200 // (1 << 20) + 1)
+    # ~270 bytes per journal line: generate a little more than needed.
+    mb = max(1, args.lines * 300 // (1 << 20) + 1)
     subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "bench", journal, str(mb)], check=True)
     todo = batches(journal, args.shape, args.lines, args.batch)
     total_lines = sum(b[0] for b in todo)

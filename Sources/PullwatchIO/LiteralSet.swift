@@ -29,9 +29,12 @@ public final class LiteralSet: @unchecked Sendable {
     public let stride: Int
     /// Literals shorter than 4 bytes, searched with memmem instead (none in the default rules).
     private let short: [[UInt8]]
+    /// The literals searched for (empty ones dropped).
+    public let literals: [[UInt8]]
 
     /// A set of `literals` (empty ones are ignored).
     public init(_ literals: [[UInt8]]) {
+        self.literals = literals.filter { !$0.isEmpty }
         let usable = literals.filter { $0.count >= 4 }
         short = literals.filter { !$0.isEmpty && $0.count < 4 }
         stride = max(1, (usable.map(\.count).min() ?? 4) - 3)

@@ -93,12 +93,16 @@ public struct BlockDecoder {
     public let decoder: RecordDecoder
     /// The literal prefilter (nil: every line is decoded).
     public let gate: LiteralSet?
+    /// Whether one-line JSON values without a literal may be skipped too: only when every
+    /// literal is still visible in JSON-escaped text (`JSONValidation.survivesEscaping`).
+    public let gatesJSON: Bool
     private var hits: [Int] = []
 
     /// A block decoder around `decoder`.
     public init(decoder: RecordDecoder, gate: LiteralSet?) {
         self.decoder = decoder
         self.gate = gate
+        self.gatesJSON = gate.map { $0.literals.allSatisfy(JSONValidation.survivesEscaping) } ?? false
         hits.reserveCapacity(1024)
     }
 
@@ -122,7 +126,7 @@ public struct BlockDecoder {
                 let start = lineBase - blockBase, end = start + line.bytes.count
                 while nextHit < hits.count && hits[nextHit] < start { nextHit += 1 }
                 let hasHit = nextHit < hits.count && hits[nextHit] < end
-                if !hasHit && decoder.isSkippable(line.bytes) { return }
+                if !hasHit && (decoder.isSkippable(line.bytes) || (gatesJSON && decoder.isSkippableJSON(line.bytes))) { return }
             }
             summary.decodedLines += 1
             decoder.decode(line, emit: emit)

@@ -102,6 +102,22 @@ public final class RecordDecoder {
         }
     }
 
+    /// Whether a JSON line may be skipped unparsed when no rule literal is in it (the caller
+    /// knows its literals survive JSON escaping): only a line that is one whole, valid JSON
+    /// object (`JSONValidation`) while no multi-line state is pending, and not a Docker
+    /// json-file line (its fragments join with the next) nor a journal entry whose MESSAGE is
+    /// a byte array (its text is not visible). A malformed line is never skipped: the parser
+    /// sees it and counts it.
+    public func isSkippableJSON(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard !json.active, partials.isEmpty else { return false }
+        let t = line.trimmed
+        guard t.first == UInt8(ascii: "{"), t.last == UInt8(ascii: "}") else { return false }
+        if t.hasPrefix("{\"log\":") { return false }
+        if RecordDecoder.byteArrayMessage.withUnsafeBytes({ ByteSearch.find($0, in: t) != nil }) { return false }
+        return JSONValidation.isValid(t)
+    }
+    private static let byteArrayMessage = Array(#""MESSAGE":["#.utf8)
+
     /// Decodes one line; `emit` receives zero or more records, credentials redacted.
     public func decode(_ line: Line, emit: (Record) -> Void) {
         decodeRaw(line) { emit(RecordDecoder.redacted($0)) }

@@ -33,32 +33,47 @@ public enum SinkHTTP {
                 metrics.rejected("too_large")
                 return Response(status: .contentTooLarge)
             }
-            var bytes = Array(raw.readableBytesView)
-            if (request.headers[.contentEncoding] ?? "").lowercased().contains("gzip") {
-                switch gunzip(bytes, limits: limits) {
-                case .success(let decoded): bytes = decoded
-                case .failure(let reason):
-                    metrics.rejected(reason == .tooLarge ? "too_large" : "bad_gzip")
-                    return Response(status: reason == .tooLarge ? .contentTooLarge : .badRequest)
-                }
-            }
+            // Room in the queue is taken before any work, so an overloaded sink answers 503 cheaply.
             guard await ingestor.admit() else {
                 metrics.rejected("queue_full")
                 return Response(status: .serviceUnavailable, headers: [.retryAfter: "1"])
             }
-            let outcome = try await ingestor.ingest(bytes, source: "http")
-            // A JSON body none of whose lines parsed can never be valid (its lines were counted).
-            let isJSON = (request.headers[.contentType] ?? "").contains("json")
-            if isJSON && outcome.lines > 0 && (outcome.rejected["malformed_json"] ?? 0) >= outcome.lines {
-                return Response(status: .badRequest)
-            }
-            return Response(status: .noContent)
+            let response = await ingest(raw, request: request, ingestor: ingestor, metrics: metrics, limits: limits)
+            await ingestor.release()
+            return response
         }
         // A client that sends nothing for `readTimeout` seconds is disconnected; others are served
         // meanwhile (one channel per connection).
         return Application(router: router,
                            server: .http1(configuration: .init(idleTimeout: .seconds(limits.readTimeout))),
                            configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
+    }
+
+    /// Decodes (gzip), ingests and commits an admitted body; the answer for it.
+    static func ingest(_ raw: ByteBuffer, request: Request, ingestor: Ingestor, metrics: SinkMetrics, limits: ServeLimits) async -> Response {
+        var bytes = Array(raw.readableBytesView)
+        if (request.headers[.contentEncoding] ?? "").lowercased().contains("gzip") {
+            switch gunzip(bytes, limits: limits) {
+            case .success(let decoded): bytes = decoded
+            case .failure(let reason):
+                metrics.rejected(reason == .tooLarge ? "too_large" : "bad_gzip")
+                return Response(status: reason == .tooLarge ? .contentTooLarge : .badRequest)
+            }
+        }
+        let outcome: IngestOutcome
+        do {
+            outcome = try await ingestor.ingest(bytes, source: "http")
+        } catch {
+            // Not committed: the shipper keeps the batch and retries.
+            metrics.rejected("commit_failed")
+            return Response(status: .serviceUnavailable, headers: [.retryAfter: "5"])
+        }
+        // A JSON body none of whose lines parsed can never be valid (its lines were counted).
+        let isJSON = (request.headers[.contentType] ?? "").contains("json")
+        if isJSON && outcome.lines > 0 && (outcome.rejected["malformed_json"] ?? 0) >= outcome.lines {
+            return Response(status: .badRequest)
+        }
+        return Response(status: .noContent)
     }
 
     /// Constant-time comparison of `Authorization: Bearer TOKEN`.

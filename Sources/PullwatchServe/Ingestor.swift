@@ -32,12 +32,13 @@ public struct IngestOutcome: Sendable {
     public var rejected: [String: Int] = [:]
 }
 
-/// The single writer of the sink: turns bodies and syslog frames into records, classifies
-/// them, and commits each batch to the state database before the caller answers — so a 2xx
-/// means the lines are durable (kill -9 after a 204 loses nothing).
+/// The sink's ingest: bodies and syslog frames are decoded and classified concurrently, on
+/// the task that received them; each batch is then committed to the state database by the
+/// single writer before the caller answers — so a 2xx means the lines are durable (kill -9
+/// after a 204 loses nothing).
 public actor Ingestor {
-    private let live: LiveAggregator
     private let store: StateStore
+    private let rules: RuleSet
     public let metrics: SinkMetrics
     private let keys: RecordKeys
     private var pending = 0
@@ -45,61 +46,84 @@ public actor Ingestor {
 
     public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, keys: RecordKeys = RecordKeys()) throws {
         self.store = store
-        self.live = try LiveAggregator(store: store, rules: rules, now: Int64(Date().timeIntervalSince1970 * 1e9))
+        self.rules = rules
         self.metrics = metrics
         self.limits = limits
         self.keys = keys
     }
 
-    /// Reserves room for a batch; false when the queue is full (answer 503).
+    /// Reserves room for a batch; false when the queue is full (answer 503). Every admitted
+    /// batch is given back with `release()`.
     public func admit() -> Bool {
         guard pending < limits.maxPending else { return false }
         pending += 1
         return true
     }
 
-    /// Processes an admitted batch of decoded bytes (NDJSON, a JSON array, or text lines).
-    public func ingest(_ body: [UInt8], source: String) throws -> IngestOutcome {
-        defer { pending -= 1 }
+    /// Gives back the room taken by `admit()`.
+    public func release() { pending -= 1 }
+
+    /// Decodes, classifies and commits an admitted batch of decoded bytes (NDJSON, a JSON
+    /// array, or text lines). Lines without any rule literal are counted but not parsed, as
+    /// in `scan`.
+    public nonisolated func ingest(_ body: [UInt8], source: String) async throws -> IngestOutcome {
+        var (outcome, batch) = try prepare(body, source: source)
+        try await commit(&batch)
+        metrics.count(outcome, observations: batch.observations)
+        outcome.failures = batch.observations.count
+        return outcome
+    }
+
+    private nonisolated func prepare(_ body: [UInt8], source: String) throws -> (IngestOutcome, StateStore.Batch) {
         var outcome = IngestOutcome()
         var batch = StateStore.Batch()
-        var records: [Record] = []
         // Years for yearless syslog timestamps are inferred relative to the time of arrival.
         let options = DecoderOptions(keys: keys)
-        let decoder = RecordDecoder(source: source, options: options)
-        let framer = LineFramer(maxLineBytes: options.maxLineBytes)
-        let reader = ChunkedReader(body)
-        try framer.frame(reader) { block in
-            block.forEachLine { line in
-                if line.truncated { outcome.rejected["too_long", default: 0] += 1 }
-                decoder.decode(line) { records.append($0) }
+        var blocks = BlockDecoder(decoder: RecordDecoder(source: source, options: options), gate: rules.gate.search)
+        var summary = IngestSummary()
+        let scratch = MatchScratch()
+        let rules = self.rules
+        var observations: [Observation] = []
+        var records = 0
+        let classify: (Record) -> Void = { record in
+            records += 1
+            if let c = rules.classify(record, scratch: scratch) {
+                observations.append(Observation(record: record, classification: c))
             }
         }
-        decoder.finish { records.append($0) }
-        outcome.rejected["malformed_json", default: 0] += decoder.malformedJSON
+        let framer = LineFramer(maxLineBytes: options.maxLineBytes)
+        try framer.frame(ChunkedReader(body)) { block in
+            blocks.process(block, summary: &summary, emit: classify)
+        }
+        blocks.decoder.finish(emit: classify)
+        let decoder = blocks.decoder
+        outcome.rejected["too_long"] = framer.stats.truncatedLines
+        outcome.rejected["malformed_json"] = decoder.malformedJSON
         outcome.lines = framer.stats.lines
         outcome.bytes = body.count
-        outcome.records = records.count
-        for r in records { live.add(r, to: &batch) }
-        outcome.failures = batch.observations.count
+        outcome.records = records
+        batch.observations = observations
         batch.lines = outcome.lines
         batch.bytes = UInt64(outcome.bytes)
-        batch.records = outcome.records
-        batch.errors = decoder.errors.prefix(100).map(InputProblem.init)
-        let observations = batch.observations
-        _ = try live.commit(&batch, now: Int64(Date().timeIntervalSince1970 * 1e9))
-        metrics.count(outcome, observations: observations)
-        return outcome
+        batch.records = records
+        batch.candidateLines = summary.decodedLines
+        batch.limitHits = scratch.limitHits
+        batch.errors = (summary.errors + decoder.errors).prefix(100).map(InputProblem.init)
+        return (outcome, batch)
+    }
+
+    private func commit(_ batch: inout StateStore.Batch) throws {
+        try store.commit(batch)
     }
 
     /// The scan report over everything received (`GET /v1/report`).
     public func reportJSON() throws -> String {
-        JSONReport.render(Report(try store.aggregate(), rules: live.rules))
+        JSONReport.render(Report(try store.aggregate(), rules: rules))
     }
 
     /// The incidents (`GET /v1/incidents`), as a JSON array.
     public func incidentsJSON() throws -> String {
-        let incidents = Report(try store.aggregate(), rules: live.rules).incidents
+        let incidents = Report(try store.aggregate(), rules: rules).incidents
         return "[" + incidents.map(JSONReport.incident).joined(separator: ",\n ") + "]\n"
     }
 }

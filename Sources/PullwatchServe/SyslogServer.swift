@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -7,7 +8,8 @@ import NIOPosix
 final class SyslogFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
     let maxMessage: Int
-    init(maxMessage: Int) { self.maxMessage = maxMessage }
+    let metrics: SinkMetrics
+    init(maxMessage: Int, metrics: SinkMetrics) { self.maxMessage = maxMessage; self.metrics = metrics }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let first = buffer.readableBytesView.first else { return .needMoreData }
@@ -25,14 +27,19 @@ final class SyslogFrameDecoder: ByteToMessageDecoder {
                 guard buffer.readableBytes >= headerLength + length else { return .needMoreData }
                 buffer.moveReaderIndex(forwardBy: headerLength)
                 var frame = buffer.readSlice(length: length)!
-                if frame.readableBytes > maxMessage { frame = frame.getSlice(at: frame.readerIndex, length: maxMessage)! }
+                if frame.readableBytes > maxMessage {
+                    frame = frame.getSlice(at: frame.readerIndex, length: maxMessage)!
+                    metrics.rejected("too_long")
+                }
                 context.fireChannelRead(wrapInboundOut(frame))
                 return .continue
             }
         }
         guard let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > maxMessage {
+                // The head is kept as a message; the rest of the line arrives as the next one.
                 let frame = buffer.readSlice(length: maxMessage)!
+                metrics.rejected("too_long")
                 context.fireChannelRead(wrapInboundOut(frame))
                 return .continue
             }
@@ -60,6 +67,7 @@ final class SyslogIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     // Only touched on the channel's event loop.
     typealias InboundIn = ByteBuffer
     private var batch: [UInt8] = []
+    private var inFlight = 0
     private let ingestor: Ingestor
 
     init(ingestor: Ingestor) { self.ingestor = ingestor }
@@ -74,23 +82,39 @@ final class SyslogIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flush()
+        flush(context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        flush()
+        flush(context: context)
         context.fireChannelInactive()
     }
 
-    private func flush() {
+    /// Hands the burst to the ingestor and stops reading from this client until it is
+    /// committed: a fast sender is slowed down by TCP instead of filling memory.
+    private func flush(context: ChannelHandlerContext) {
         guard !batch.isEmpty else { return }
         let body = batch
         batch = []
         let ingestor = self.ingestor
+        let channel = context.channel
+        inFlight += 1
+        _ = channel.setOption(ChannelOptions.autoRead, value: false)
         Task {
             // Syslog has no way to say "later": wait for room rather than drop.
             while !(await ingestor.admit()) { try? await Task.sleep(nanoseconds: 50_000_000) }
-            _ = try? await ingestor.ingest(body, source: "syslog")
+            do {
+                _ = try await ingestor.ingest(body, source: "syslog")
+            } catch {
+                let lines = body.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                ingestor.metrics.rejected("commit_failed", lines)
+                FileHandle.standardError.write(Data("pullwatch: serve: syslog batch of \(lines) lines not committed: \(error)\n".utf8))
+            }
+            await ingestor.release()
+            channel.eventLoop.execute {
+                self.inFlight -= 1
+                if self.inFlight == 0 { _ = channel.setOption(ChannelOptions.autoRead, value: true) }
+            }
         }
     }
 }
@@ -104,7 +128,7 @@ public enum SyslogServer {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(maxMessage: maxMessage)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(maxMessage: maxMessage, metrics: ingestor.metrics)))
                     try channel.pipeline.syncOperations.addHandler(SyslogIngestHandler(ingestor: ingestor))
                 }
             }

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
 
@@ -31,6 +32,39 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
                 #expect(builtIn.gate.passes(sample.line), "\(sample.location) (\(rule.id)) does not pass the gate")
             }
         }
+    }
+
+    @Test func theGateHoldsForSamplesShippedAsJSON() throws {
+        // With literals that survive JSON escaping, one-line JSON records without one are
+        // skipped unparsed; every sample, as a shipper would send it, must still classify
+        // exactly as when every line is parsed.
+        #expect(builtIn.gate.search.literals.allSatisfy(JSONValidation.survivesEscaping))
+        let options = DecoderOptions(years: YearInference(reference: TimeParsing.rfc3339("2025-11-23T00:00:00Z")!))
+        func classes(_ body: String, gated: Bool) -> [String] {
+            let scratch = MatchScratch()
+            var out: [String] = []
+            Ingest.read(ChunkedReader(Array(body.utf8)), name: "shipper", options: options, gate: gated ? builtIn.gate.search : nil) { r in
+                if let c = builtIn.classify(r, scratch: scratch) { out.append("\(c.cause.rawValue) \(c.ruleID) \(c.image ?? "-")") }
+            }
+            return out
+        }
+        var lines: [String] = []
+        for rule in builtIn.rules {
+            for sample in rule.samples {
+                for wrapper: [String: Any] in [
+                    ["MESSAGE": sample.line, "_HOSTNAME": "node-a", "SYSLOG_IDENTIFIER": "kubelet", "date": 1763805600.5],
+                    ["message": sample.line, "host": "node-b", "timestamp": "2025-11-22T10:00:00Z", "source_type": "journald"],
+                    ["log": sample.line, "stream": "stderr", "kubernetes": ["host": "node-c", "pod_name": "p", "namespace_name": "n"]],
+                ] {
+                    let data = try JSONSerialization.data(withJSONObject: wrapper, options: [.sortedKeys, .withoutEscapingSlashes])
+                    lines.append(String(decoding: data, as: UTF8.self))
+                }
+            }
+        }
+        let body = lines.joined(separator: "\n") + "\n"
+        let full = classes(body, gated: false)
+        #expect(full.count >= lines.count * 9 / 10)
+        #expect(classes(body, gated: true) == full)
     }
 
     @Test(arguments: [

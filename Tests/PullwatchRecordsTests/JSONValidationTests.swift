@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import PullwatchRecords
+
+@Suite struct JSONValidationTests {
+    func valid(_ s: String) -> Bool {
+        Array(s.utf8).withUnsafeBytes { JSONValidation.isValid($0) }
+    }
+
+    func foundationAccepts(_ bytes: [UInt8]) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+    }
+
+    @Test(arguments: [
+        #"{}"#, #"[]"#, #" {"a": 1} "#, #"{"a":[1,2.5,-3e10,0,-0.0,1E+2],"b":{"c":null,"d":true,"e":false}}"#,
+        #"{"MESSAGE":"E1122 \"quoted\" \\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00","_HOSTNAME":"n"}"#,
+        #"{"k":"été — 日本 😀"}"#, #""just a string""#, "42", "true", "null",
+    ])
+    func acceptsValidJSON(_ s: String) {
+        #expect(valid(s))
+        #expect(foundationAccepts(Array(s.utf8)))
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "}", #"{"a":1"#, #"{"a":1,}"#, #"[1,]"#, #"{"a" 1}"#, #"{a:1}"#, #"{"a":01}"#,
+        #"{"a":1.}"#, #"{"a":.5}"#, #"{"a":1e}"#, #"{"a":-}"#, #"{"a":tru}"#, #"{"a":"x\q"}"#,
+        #"{"a":"\u12"}"#, "{\"a\":\"tab\there\"}", #"{"a":1}{"b":2}"#, #"{"a":1} x"#, #"{"message": "cut here"#,
+        #"[1,2]]"#, #"{"a":[1}"#, #"{"a":"x"]"#, "{\"a\":NaN}",
+    ])
+    func rejectsInvalidJSON(_ s: String) {
+        #expect(!valid(s))
+    }
+
+    @Test func rejectsInvalidUTF8AndDeepNesting() {
+        for bad: [UInt8] in [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80], [0xFF]] {
+            let bytes = Array(#"{"a":""#.utf8) + bad + Array(#""}"#.utf8)
+            #expect(!bytes.withUnsafeBytes { JSONValidation.isValid($0) }, "\(bad)")
+        }
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        #expect(!valid(deep))
+        #expect(valid(String(repeating: "[", count: 200) + String(repeating: "]", count: 200)))
+    }
+
+    @Test func agreesWithFoundationOnMutatedRecords() {
+        // Random byte edits of real shipper records: whenever the validator accepts, Foundation
+        // parses it too, so a skipped line is one the parser would have accepted. (Foundation
+        // is laxer — it takes trailing commas — so the converse does not hold; such lines are
+        // simply parsed.)
+        let base = Array(#"{"date":1763805600.5,"MESSAGE":"E1122 10:00:00.000000 1 remote_image.go:180] \"PullImage from image service failed\" err=\"rpc error\" image=\"nginx:1.99\"","_HOSTNAME":"node-a","n":[1,2,{"x":null}]}"#.utf8)
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]",:\ 0123456789.eE-+tfnul"ab"#.utf8) + [0x00, 0x0A, 0xC3, 0xA9, 0xFF]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var b = base
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let i = Int.random(in: 0..<b.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: b[i] = alphabet.randomElement(using: &rng)!
+                case 1: b.remove(at: i)
+                default: b.insert(alphabet.randomElement(using: &rng)!, at: i)
+                }
+            }
+            let ours = b.withUnsafeBytes { JSONValidation.isValid($0) }
+            if ours {
+                accepted += 1
+                #expect(foundationAccepts(b), "\(String(decoding: b, as: UTF8.self))")
+            }
+        }
+        #expect(accepted > 100)
+    }
+
+    @Test func literalsThatSurviveJSONEscaping() {
+        func survives(_ s: String) -> Bool { JSONValidation.survivesEscaping(Array(s.utf8)) }
+        #expect(survives("ailed to pull"))
+        #expect(survives(#"" failed"#))        // \" failed still contains " failed
+        #expect(survives(#"\" failed"#))       // \\\" failed contains \" failed
+        #expect(!survives(#"image "x"#))       // image \"x
+        #expect(!survives("https://"))          // some encoders write \/
+        #expect(!survives("a<b"))
+        #expect(!survives("été"))
+    }
+}
