@@ -12,7 +12,8 @@ then starts `pullwatch serve` with a fresh state directory and posts the batches
 --clients keep-alive connections, retrying 503 after its Retry-After like a shipper does.
 
 Reports lines/s from the first request to the last 2xx, the server's CPU seconds and peak RSS,
-and checks that /metrics counted exactly the lines sent.
+and checks that /metrics counted exactly the lines sent and that the failures the sink found
+equal what `pullwatch scan` finds in the same lines as plain journal text.
 """
 import argparse, gzip, http.client, json, os, re, socket, subprocess, sys, tempfile, threading, time
 
@@ -20,14 +21,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"^(\w{3} +\d+ [\d:.]+) (\S+) ([^\[:]+)(?:\[(\d+)\])?: (.*)$")
 
 
-def records(journal_path, shape):
-    """Shipper records from a journal in short-precise form."""
+def records(journal_path, shape, used):
+    """Shipper records from a journal in short-precise form; the lines used go to `used`."""
     base = 1795341600.0
     with open(journal_path) as f:
         for i, line in enumerate(f):
             m = LINE.match(line.rstrip("\n"))
             if not m:
                 continue
+            used.write(line)
             stamp, host, ident, pid, msg = m.groups()
             t = base + i * 0.01
             use = shape if shape != "mixed" else ("fluent-bit" if i % 2 == 0 else "vector")
@@ -36,13 +38,14 @@ def records(journal_path, shape):
                        "_PID": pid or "1", "_SYSTEMD_UNIT": ident + ".service", "_TRANSPORT": "stdout",
                        "_SOURCE_REALTIME_TIMESTAMP": str(int(t * 1e6)), "MESSAGE": msg}
             else:
-                yield {"message": msg, "host": host, "SYSLOG_IDENTIFIER": ident, "_PID": pid or "1",
+                yield {"__REALTIME_TIMESTAMP": str(int(t * 1e6)), "_SYSTEMD_UNIT": ident + ".service",
+                       "message": msg, "host": host, "SYSLOG_IDENTIFIER": ident, "_PID": pid or "1",
                        "source_type": "journald", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"}
 
 
-def batches(journal_path, shape, lines, size):
+def batches(journal_path, shape, lines, size, used):
     out, current, n = [], [], 0
-    for r in records(journal_path, shape):
+    for r in records(journal_path, shape, used):
         current.append(json.dumps(r, separators=(",", ":")))
         n += 1
         if len(current) == size or n == lines:
@@ -90,7 +93,9 @@ def main():
     # ~270 bytes per journal line: generate a little more than needed.
     mb = max(1, args.lines * 300 // (1 << 20) + 1)
     subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "bench", journal, str(mb)], check=True)
-    todo = batches(journal, args.shape, args.lines, args.batch)
+    used = os.path.join(work, "used.log")
+    with open(used, "w") as u:
+        todo = batches(journal, args.shape, args.lines, args.batch, u)
     total_lines = sum(b[0] for b in todo)
     raw = sum(b[1] for b in todo)
     wire = sum(len(b[2]) for b in todo)
@@ -151,16 +156,23 @@ def main():
     metrics = c.getresponse().read().decode()
     counted = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_ingest_lines_total"))
     failures = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_pull_failures_total{"))
+    c.request("GET", "/v1/report")
+    by_cause = json.loads(c.getresponse().read())["failures"]["by_cause"]
     server.terminate()
     server.wait()
+    scanned = json.loads(subprocess.run([args.bin, "scan", "--format", "json", used], capture_output=True, check=True).stdout)
 
     print(f"sent {total_lines} lines in {elapsed:.2f} s: {total_lines / elapsed:,.0f} lines/s, "
           f"{raw / 2**20 / elapsed:.1f} MiB/s NDJSON ({wire / 2**20 / elapsed:.1f} MiB/s gzip on the wire)")
     print(f"answers: {counts['ok']} 2xx, {counts['503']} 503 (retried), {counts['other']} other")
     print(f"server: {cpu1 - cpu0:.2f} CPU s ({(cpu1 - cpu0) / elapsed:.2f} cores), peak RSS {peak:.0f} MiB; "
           f"/metrics: {counted:.0f} lines, {failures:.0f} pull failures")
+    print(f"scan of the same lines as journal text: {scanned['failures']['total']} pull failures"
+          + ("" if scanned["failures"]["by_cause"] == by_cause else f" — by cause differs: sink {by_cause}, scan {scanned['failures']['by_cause']}"))
     if int(counted) != total_lines or counts["other"]:
         sys.exit("lines counted by the server differ from lines sent")
+    if scanned["failures"]["by_cause"] != by_cause:
+        sys.exit("the sink and scan disagree")
 
 
 if __name__ == "__main__":

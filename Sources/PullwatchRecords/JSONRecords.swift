@@ -35,7 +35,7 @@ public enum JSONRecords {
             return .records(event(object, source: source, line: line).map { [$0] } ?? [])
         }
         if object["__REALTIME_TIMESTAMP"] != nil || object["_HOSTNAME"] != nil || object.keys.contains("MESSAGE") {
-            return .records(journal(object, source: source, line: line, years: years).map { [$0] } ?? [])
+            return .records(journal(object, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
         }
         if let log = object["log"] as? String, let stream = object["stream"] as? String, object["time"] != nil {
             let t = (object["time"] as? String).flatMap(TimeParsing.rfc3339)
@@ -115,18 +115,20 @@ public enum JSONRecords {
     }
 
     /// `journalctl -o json`: every value a string; MESSAGE a string, a byte array (non-UTF-8
-    /// or binary messages), or null.
-    static func journal(_ j: [String: Any], source: String, line: Int, years: YearInference) -> Record? {
+    /// or binary messages), or null. Shippers that read the journal keep its fields but may
+    /// rename two: Vector's journald source has `message` and `host` instead of MESSAGE and
+    /// _HOSTNAME, so those fall back to `keys`.
+    static func journal(_ j: [String: Any], source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
         var payload: [UInt8]
         switch j["MESSAGE"] {
         case let s as String: payload = Array(s.utf8)
         case let bytes as [Any]: payload = bytes.compactMap { int($0).map { UInt8(truncatingIfNeeded: $0) } }
-        default: payload = []
+        default: payload = first(j, keys.message).map { Array($0.utf8) } ?? []
         }
         while let last = payload.last, last == 0x0A || last == 0x0D { payload.removeLast() }
         var r = Record(message: "", source: source, line: line)
         r.envelope = .journalJSON
-        r.node = string(j["_HOSTNAME"])
+        r.node = string(j["_HOSTNAME"]) ?? first(j, keys.host)
         if let unit = string(j["_SYSTEMD_UNIT"]) ?? string(j["UNIT"]) {
             r.component = unit.hasSuffix(".service") ? String(unit.dropLast(8)) : unit
         }

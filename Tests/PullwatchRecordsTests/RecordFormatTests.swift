@@ -124,12 +124,14 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     @Test func fluentBitAndVectorRecordsByTheUsualKeys() {
         let escaped = kubeletLine.replacingOccurrences(of: "\"", with: "\\\"")
         let fluent = #"{"date":1763805600.0,"log":"\#(escaped)","kubernetes":{"host":"node-a","pod_name":"web-1","namespace_name":"shop"}}"#
-        let vector = #"{"message":"\#(escaped)","host":"node-b","timestamp":"2025-11-22T10:00:00Z"}"#
+        // Vector's journald source keeps the journal's fields but renames MESSAGE and _HOSTNAME.
+        let vector = #"{"__REALTIME_TIMESTAMP":"1763805600000000","_SYSTEMD_UNIT":"kubelet.service","SYSLOG_IDENTIFIER":"kubelet","message":"\#(escaped)","host":"node-b","source_type":"journald","timestamp":"2025-11-22T10:00:00Z"}"#
         let (records, summary) = decode(fluent + "\n" + vector + "\n")
         #expect(summary.errors.isEmpty)
         #expect(records.map(\.node) == ["node-a", "node-b"])
         #expect(records.allSatisfy { $0.message.contains("PullImage from image service failed") })
         #expect(records[0].pod == "web-1" && records[0].namespace == "shop")
+        #expect(records[1].component == "kubelet" && records[1].timestamp == t("2025-11-22T10:00:00Z"))
     }
 
     @Test func configuredKeysComeFirstAndDottedKeysArePaths() {

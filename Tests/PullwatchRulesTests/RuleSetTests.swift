@@ -53,7 +53,7 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
             for sample in rule.samples {
                 for wrapper: [String: Any] in [
                     ["MESSAGE": sample.line, "_HOSTNAME": "node-a", "SYSLOG_IDENTIFIER": "kubelet", "date": 1763805600.5],
-                    ["message": sample.line, "host": "node-b", "timestamp": "2025-11-22T10:00:00Z", "source_type": "journald"],
+                    ["__REALTIME_TIMESTAMP": "1763805600000000", "message": sample.line, "host": "node-b", "source_type": "journald"],
                     ["log": sample.line, "stream": "stderr", "kubernetes": ["host": "node-c", "pod_name": "p", "namespace_name": "n"]],
                 ] {
                     let data = try JSONSerialization.data(withJSONObject: wrapper, options: [.sortedKeys, .withoutEscapingSlashes])
