@@ -119,5 +119,11 @@ for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz &
 check "gzip NDJSON to a second sink" 204 "$(code -H 'Content-Encoding: gzip' --data-binary @"$T/body.gz" http://127.0.0.1:$HTTP2/v1/ingest)"
 kill -9 $PID2; wait $PID2 2>/dev/null || true
 check "kill -9 after a 204: the report from the state has every failure" "$expected_failures" "$("$BIN" report --state "$T/state2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')"
+# Restarted on the same state, /metrics goes on from the durable totals.
+"$BIN" serve --listen 127.0.0.1:$HTTP2 --state "$T/state2" 2>> "$T/err2" & PID2=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz && break; sleep 0.1; done
+check "HEAD /v1/ingest (shippers' health checks)" 200 "$(code -I http://127.0.0.1:$HTTP2/v1/ingest)"
+check "after a restart /metrics starts from the state" "$expected_failures" "$(curl -s http://127.0.0.1:$HTTP2/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')"
+kill -TERM $PID2; wait $PID2 || true
 echo "serve: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,6 +12,9 @@ public enum SinkHTTP {
         router.head("/") { _, _ in HTTPResponse.Status.ok }
         router.get("/") { _, _ in "pullwatch sink: POST /v1/ingest; GET /metrics, /v1/report, /v1/incidents\n" }
         router.get("/healthz") { _, _ in "ok\n" }
+        // Shippers' health checks may HEAD the endpoint itself.
+        router.head("/healthz") { _, _ in HTTPResponse.Status.ok }
+        router.head("/v1/ingest") { _, _ in HTTPResponse.Status.ok }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }

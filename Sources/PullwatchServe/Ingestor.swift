@@ -50,6 +50,7 @@ public actor Ingestor {
         self.metrics = metrics
         self.limits = limits
         self.keys = keys
+        metrics.preload(try store.aggregate())
     }
 
     /// Reserves room for a batch; false when the queue is full (answer 503). Every admitted

@@ -34,10 +34,26 @@ public final class SinkMetrics: @unchecked Sendable {
         lines.increment(by: Int64(o.lines))
         bytes.increment(by: Int64(o.bytes))
         for (reason, n) in o.rejected where n > 0 { rejected(reason, n) }
+        countFailures(observations)
+    }
+
+    /// Starts the counters from what the state database already holds, so a restarted sink
+    /// goes on from its durable totals instead of from zero.
+    public func preload(_ aggregate: Aggregate) {
+        lines.increment(by: Int64(aggregate.input.lines))
+        bytes.increment(by: Int64(clamping: aggregate.input.bytes))
+        countFailures(aggregate.observations)
+    }
+
+    private func countFailures(_ observations: [Observation]) {
+        var counts: [[String]: Int64] = [:]
         for obs in observations {
+            counts[[obs.node ?? "none", registryLabel(obs.registry), obs.cause.rawValue], default: 0] += 1
+        }
+        for (labels, n) in counts {
             registry.makeCounter(name: "pullwatch_pull_failures_total",
-                                 labels: [("node", obs.node ?? "none"), ("registry", registryLabel(obs.registry)), ("cause", obs.cause.rawValue)],
-                                 help: "Image-pull failures received, by node, registry and cause.").increment()
+                                 labels: [("node", labels[0]), ("registry", labels[1]), ("cause", labels[2])],
+                                 help: "Image-pull failures received, by node, registry and cause.").increment(by: n)
         }
     }
 
