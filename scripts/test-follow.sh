@@ -54,7 +54,8 @@ check "report after kill -9, rename, copytruncate, gzip equals a scan of what wa
 
 # Latency: a failure appended now shows on stdout and in report within 1 second.
 rm -rf "$T/state2"; : > "$T/live.log"
-"$BIN" follow --state "$T/state2" --format ndjson "$T/live.log" > "$T/events2" 2>> "$T/err" & PID=$!
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$BIN" follow --state "$T/state2" --format ndjson --metrics-listen 127.0.0.1:$MPORT "$T/live.log" > "$T/events2" 2>> "$T/err" & PID=$!
 sleep 0.8
 now=$(date -u +%Y-%m-%dT%H:%M:%S)
 start=$(date +%s.%N)
@@ -66,7 +67,9 @@ for _ in $(seq 1 40); do
   fi
   sleep 0.05
 done
+metric=$(curl -s http://127.0.0.1:$MPORT/metrics | awk '/^pullwatch_pull_failures_total\{/ && /node="node-z"/ && /cause="tag_not_found"/ {s += $2} END {print s + 0}')
 kill -TERM $PID; wait $PID || true
+check "follow --metrics-listen counts the failure for its node" 1 "$metric"
 check "failure visible on stdout and in report" "yes" "$([ -n "$seen" ] && echo yes || echo no)"
 check "within 1 second" "yes" "$([ -n "$seen" ] && [ "$(echo "$seen < 1" | bc)" = 1 ] && echo yes || echo no)"
 echo "latency: ${seen:-none} s"

@@ -54,11 +54,15 @@ public final class LiveAggregator {
         }
     }
 
+    /// Called with every batch once it is committed (metrics).
+    public var onCommit: ((StateStore.Batch) -> Void)?
+
     /// Commits the batch (atomically with its checkpoints) and returns the incident events.
     public func commit(_ batch: inout StateStore.Batch, now: Int64) throws -> [IncidentEvent] {
         batch.limitHits += scratch.limitHits - limitHitsCounted
         limitHitsCounted = scratch.limitHits
         try store.commit(batch)
+        onCommit?(batch)
         if !batch.observations.isEmpty { pendingChange = true }
         aggregate.observations += batch.observations
         aggregate.input.bytes += batch.bytes

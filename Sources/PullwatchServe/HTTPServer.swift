@@ -52,6 +52,16 @@ public enum SinkHTTP {
                            configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
+    /// Metrics only (`follow --metrics-listen`): `GET /metrics`, `GET /healthz`.
+    public static func metricsApplication(host: String, port: Int, metrics: SinkMetrics) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
+    }
+
     /// Decodes (gzip), ingests and commits an admitted body; the answer for it.
     static func ingest(_ raw: ByteBuffer, request: Request, ingestor: Ingestor, metrics: SinkMetrics, limits: ServeLimits) async -> Response {
         var bytes = Array(raw.readableBytesView)

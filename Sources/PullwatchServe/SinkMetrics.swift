@@ -1,4 +1,5 @@
 import Foundation
+import PullwatchState
 import Prometheus
 import PullwatchAnalysis
 
@@ -15,8 +16,8 @@ public final class SinkMetrics: @unchecked Sendable {
     private let bytes: Counter
 
     public init(version: String) {
-        lines = registry.makeCounter(name: "pullwatch_ingest_lines_total", help: "Lines received by the sink.")
-        bytes = registry.makeCounter(name: "pullwatch_ingest_bytes_total", help: "Bytes received by the sink, after decompression.")
+        lines = registry.makeCounter(name: "pullwatch_ingest_lines_total", help: "Lines read or received.")
+        bytes = registry.makeCounter(name: "pullwatch_ingest_bytes_total", help: "Bytes read or received, after decompression.")
         let info = registry.makeGauge(name: "pullwatch_build_info", labels: [("version", version)], help: "pullwatch build.")
         info.set(to: 1.0)
     }
@@ -35,6 +36,13 @@ public final class SinkMetrics: @unchecked Sendable {
         bytes.increment(by: Int64(o.bytes))
         for (reason, n) in o.rejected where n > 0 { rejected(reason, n) }
         countFailures(observations)
+    }
+
+    /// Counts a batch `follow` committed.
+    public func count(committed batch: StateStore.Batch) {
+        lines.increment(by: Int64(batch.lines))
+        bytes.increment(by: Int64(clamping: batch.bytes))
+        countFailures(batch.observations)
     }
 
     /// Starts the counters from what the state database already holds, so a restarted sink

@@ -6,6 +6,7 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchReport
 import PullwatchRules
+import PullwatchServe
 import PullwatchState
 import Subprocess
 
@@ -90,12 +91,30 @@ struct FollowCommand: ParsableCommand {
     @Option(help: .hidden)
     var interval: Double = 0.25
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) here, as `serve` does.", valueName: "host:port"))
+    var metricsListen: String?
+
     @OptionGroup var rules: RuleOptions
 
     enum EventFormat: String, ExpressibleByArgument { case text, ndjson }
 
     func validate() throws {
         if paths.isEmpty && !journal { throw ValidationError("give files or directories to follow, '-' for journal JSON on stdin, or --journal") }
+        if let metricsListen { _ = try ServeCommand.split(metricsListen, flag: "--metrics-listen") }
+    }
+
+    /// With --metrics-listen: counters preloaded from the state, counted on every commit,
+    /// served on their own task.
+    func startMetrics(_ live: LiveAggregator, store: StateStore) throws {
+        guard let metricsListen else { return }
+        let (host, port) = try ServeCommand.split(metricsListen, flag: "--metrics-listen")
+        let metrics = SinkMetrics(version: Pullwatch.configuration.version)
+        metrics.preload(try store.aggregate())
+        live.onCommit = { metrics.count(committed: $0) }
+        let app = SinkHTTP.metricsApplication(host: host, port: port, metrics: metrics)
+        Task {
+            do { try await app.run() } catch { Stderr.write("pullwatch: --metrics-listen \(metricsListen): \(error)") }
+        }
     }
 
     func run() throws {
@@ -112,6 +131,7 @@ struct FollowCommand: ParsableCommand {
                                     start: fromStart ? .beginning : .endOfExistingFiles,
                                     options: options, gate: ruleSet.gate.search)
         let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now())
+        try startMetrics(live, store: store)
         let out = OutputBuffer()
         while true {
             let stopping = flags.stop
@@ -147,6 +167,7 @@ struct FollowCommand: ParsableCommand {
         flags.install()
         let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions())
         let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now())
+        try startMetrics(live, store: store)
         let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson)
         if paths == ["-"] {
             // stdin: poll so that SIGTERM is noticed while no input comes.
