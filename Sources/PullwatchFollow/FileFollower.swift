@@ -128,7 +128,7 @@ public final class FileFollower {
     }
 
     /// The files the paths name right now: files as given; a directory's regular files that
-    /// are not gzip, in sorted order.
+    /// are not gzip (and, when new, have the 2 bytes that tell), in sorted order.
     func currentFiles() -> [String] {
         var out: [String] = []
         for p in paths {
@@ -142,9 +142,12 @@ public final class FileFollower {
                 for n in names {
                     let full = (p as NSString).appendingPathComponent(n)
                     var d: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue, !FileFollower.isGzip(full) {
-                        out.append(full)
-                    }
+                    guard FileManager.default.fileExists(atPath: full, isDirectory: &d), !d.boolValue else { continue }
+                    // A new file with fewer than 2 bytes cannot be told from a gzip archive
+                    // being written (`gzip kubelet.log.1`): it is looked at again next poll.
+                    var st = stat()
+                    if stat(full, &st) == 0, st.st_size < 2, files["file:\(UInt64(st.st_dev)):\(UInt64(st.st_ino))"] == nil { continue }
+                    if !FileFollower.isGzip(full) { out.append(full) }
                 }
             } else {
                 out.append(p)

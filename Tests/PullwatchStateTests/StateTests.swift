@@ -110,3 +110,30 @@ let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound de
                 == ["--file", "/j", "--lines", "0"])
     }
 }
+
+@Suite struct FileFollowerTests {
+    @Test func aGzipArchiveFirstSeenEmptyIsNeverReadAsText() throws {
+        let dir = NSTemporaryDirectory() + "pullwatch-follow-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let follower = FileFollower(paths: [dir], checkpoints: [:], start: .beginning, options: DecoderOptions(), gate: rules.gate.search)
+        // `gzip kubelet.log.1` has created its output but not written it yet.
+        let archive = dir + "/kubelet.log.1.gz"
+        FileManager.default.createFile(atPath: archive, contents: Data())
+        var batch = StateStore.Batch()
+        follower.poll(into: &batch) { _ in }
+        let text = (1...2000).map { "line \($0) \(failure)" }.joined(separator: "\n") + "\n"
+        try Data(GzipCompressor.compress(Array(text.utf8))).write(to: URL(fileURLWithPath: archive))
+        var records = 0
+        follower.poll(into: &batch) { _ in records += 1 }
+        follower.poll(into: &batch) { _ in records += 1 }
+        #expect(records == 0 && batch.lines == 0)
+        // A text file that starts empty is read once it has lines.
+        let log = dir + "/kubelet.log"
+        FileManager.default.createFile(atPath: log, contents: Data())
+        follower.poll(into: &batch) { _ in records += 1 }
+        try Data((failure + "\n").utf8).write(to: URL(fileURLWithPath: log))
+        follower.poll(into: &batch) { _ in records += 1 }
+        #expect(batch.lines == 1 && records == 1)
+    }
+}
