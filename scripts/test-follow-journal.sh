@@ -8,18 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/debug/pullwatch}
 REMOTE=/lib/systemd/systemd-journal-remote
-T=$(mktemp -d)
-# Cleanup never changes the verdict: it keeps the exit status of the checks.
-cleanup() {
-    local rc=$?
-    kill -9 $(jobs -p) 2>/dev/null || true
-    { wait; } 2>/dev/null || true
-    rm -rf "$T" || true
-    exit $rc
-}
-trap cleanup EXIT
-passed=0; failed=0
-check() { if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAIL: $1: expected $2, got $3"; fi; }
+. scripts/test-lib.sh
 counts() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["failures"]["total"], json.dumps(d["failures"]["by_cause"], sort_keys=True))'; }
 
 zcat samples/journal-multinode.log.gz | grep -E ' (kubelet|containerd)\[' | sed -n 1,3000p > "$T/lines"

@@ -8,22 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/debug/pullwatch}
-T=$(mktemp -d)
-# Cleanup never changes the verdict: it keeps the exit status of the checks.
-cleanup() {
-    local rc=$?
-    kill -9 $(jobs -p) 2>/dev/null || true
-    { wait; } 2>/dev/null || true
-    rm -rf "$T" || true
-    exit $rc
-}
-trap cleanup EXIT
+. scripts/test-lib.sh
 mkdir -p "$T/logs" "$T/state"
 zcat samples/journal-multinode.log.gz | sed -n 1,6000p > "$T/src.log"
-passed=0; failed=0
-check() { # name, expected, actual
-  if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAIL: $1: expected $2, got $3"; fi
-}
 counts() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["input"]["lines"], d["failures"]["total"], json.dumps(d["failures"]["by_cause"], sort_keys=True))'; }
 
 touch "$T/logs/kubelet.log"
@@ -54,7 +41,7 @@ check "report after kill -9, rename, copytruncate, gzip equals a scan of what wa
 
 # Latency: a failure appended now shows on stdout and in report within 1 second.
 rm -rf "$T/state2"; : > "$T/live.log"
-MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+MPORT=$(free_port)
 "$BIN" follow --state "$T/state2" --format ndjson --metrics-listen 127.0.0.1:$MPORT "$T/live.log" > "$T/events2" 2>> "$T/err" & PID=$!
 sleep 0.8
 now=$(date -u +%Y-%m-%dT%H:%M:%S)

@@ -6,21 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/debug/pullwatch}
-T=$(mktemp -d)
-# Cleanup never changes the verdict: it keeps the exit status of the checks.
-cleanup() {
-    local rc=$?
-    kill -9 $(jobs -p) 2>/dev/null || true
-    if [ -f "$T/rsyslog.pid" ]; then kill -9 "$(cat "$T/rsyslog.pid")" 2>/dev/null || true; fi
-    { wait; } 2>/dev/null || true
-    rm -rf "$T" || true
-    exit $rc
-}
-trap cleanup EXIT
-passed=0; failed=0
-check() { if [ "$2" = "$3" ]; then passed=$((passed + 1)); echo "ok: $1"; else failed=$((failed + 1)); echo "FAIL: $1: expected $2, got $3"; fi; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-HTTP=$(port); SYSLOG=$(port)
+. scripts/test-lib.sh
+HTTP=$(free_port); SYSLOG=$(free_port)
 echo "t0ken-$RANDOM" > "$T/token"; TOKEN=$(cat "$T/token")
 "$BIN" serve --listen 127.0.0.1:$HTTP --syslog 127.0.0.1:$SYSLOG --token-file "$T/token" --state "$T/state" --read-timeout 2 2> "$T/err" & PID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP/healthz && break; sleep 0.1; done
@@ -113,7 +100,7 @@ kill -TERM $PID; rc=0; wait $PID || rc=$?; check "SIGTERM exits 0" 0 $rc
 check "report from the state after shutdown" "$got_failures" "$("$BIN" report --state "$T/state" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["failures"]["total"] - '"$expected_rs"' - 5)')"
 
 # kill -9 right after a 204 loses nothing: the batch was committed before the answer.
-HTTP2=$(port)
+HTTP2=$(free_port)
 "$BIN" serve --listen 127.0.0.1:$HTTP2 --state "$T/state2" 2> "$T/err2" & PID2=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz && break; sleep 0.1; done
 check "gzip NDJSON to a second sink" 204 "$(code -H 'Content-Encoding: gzip' --data-binary @"$T/body.gz" http://127.0.0.1:$HTTP2/v1/ingest)"

@@ -112,11 +112,26 @@ public final class RecordDecoder {
         guard !json.active, partials.isEmpty else { return false }
         let t = line.trimmed
         guard t.first == UInt8(ascii: "{"), t.last == UInt8(ascii: "}") else { return false }
-        if t.hasPrefix("{\"log\":") { return false }
-        if RecordDecoder.byteArrayMessage.withUnsafeBytes({ ByteSearch.find($0, in: t) != nil }) { return false }
+        if t.hasPrefix("{\"log\":") || RecordDecoder.hasByteArrayMessage(t) { return false }
         return JSONValidation.isValid(t)
     }
-    private static let byteArrayMessage = Array(#""MESSAGE":["#.utf8)
+
+    /// `"MESSAGE"`, optional spaces, `:`, optional spaces, `[` (journalctl writes `" : "`).
+    static func hasByteArrayMessage(_ t: UnsafeRawBufferPointer) -> Bool {
+        var from = 0
+        while from < t.count, let k = messageKey.withUnsafeBytes({ ByteSearch.find($0, in: UnsafeRawBufferPointer(rebasing: t[from...])) }) {
+            var i = from + k + messageKey.count
+            while i < t.count, t[i] == 0x20 || t[i] == 0x09 { i += 1 }
+            if i < t.count, t[i] == UInt8(ascii: ":") {
+                i += 1
+                while i < t.count, t[i] == 0x20 || t[i] == 0x09 { i += 1 }
+                if i < t.count, t[i] == UInt8(ascii: "[") { return true }
+            }
+            from += k + 1
+        }
+        return false
+    }
+    private static let messageKey = Array(#""MESSAGE""#.utf8)
 
     /// Decodes one line; `emit` receives zero or more records, credentials redacted.
     public func decode(_ line: Line, emit: (Record) -> Void) {

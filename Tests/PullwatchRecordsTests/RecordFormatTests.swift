@@ -134,6 +134,24 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(records[1].component == "kubelet" && records[1].timestamp == t("2025-11-22T10:00:00Z"))
     }
 
+    @Test func gatedJournalJSONKeepsByteArrayMessages() throws {
+        // journalctl writes `"MESSAGE" : [ … ]` for non-UTF-8 messages: the text is not visible
+        // to the gate, so such a line is always parsed.
+        let message = Array(#"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="not found" image="nginx:1.99" \#u{FF}"#.utf8)
+        let line = #"{ "__CURSOR" : "s=1", "__REALTIME_TIMESTAMP" : "1763805600000000", "_HOSTNAME" : "node-a", "SYSLOG_IDENTIFIER" : "kubelet", "MESSAGE" : ["#
+            + message.map(String.init).joined(separator: ", ") + " ] }\n"
+        let gate = LiteralSet([Array("image service failed".utf8)])
+        var records: [Record] = []
+        Ingest.read(ChunkedReader(Array(line.utf8)), name: "j", options: fixedOptions, gate: gate) { records.append($0) }
+        #expect(records.count == 1)
+        #expect(records.first?.message.contains("PullImage from image service failed") == true)
+        // The same entry as a string, and one without the literal: the latter is skipped.
+        let plain = #"{ "_HOSTNAME" : "node-a", "MESSAGE" : "Started kubelet." }"# + "\n"
+        records = []
+        let summary = Ingest.read(ChunkedReader(Array(plain.utf8)), name: "j", options: fixedOptions, gate: gate) { records.append($0) }
+        #expect(records.isEmpty && summary.lines == 1 && summary.decodedLines == 0)
+    }
+
     @Test func configuredKeysComeFirstAndDottedKeysArePaths() {
         var options = fixedOptions
         options.keys = RecordKeys(preferring: ["payload.text"], host: ["meta.node", "agent.name"])
