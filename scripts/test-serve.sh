@@ -37,6 +37,8 @@ got_failures=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(json.
 check "/v1/report counts the failures sent" "$expected_failures" "$got_failures"
 sum=$(curl -s $URL/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')
 check "/metrics pull_failures_total adds up to the same" "$expected_failures" "$sum"
+incidents=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["incidents"]))')
+check "/v1/incidents lists the report's incidents" "$incidents" "$(curl -s $URL/v1/incidents | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 
 # Bad bodies.
 head -c 17000000 /dev/zero > "$T/big"
@@ -112,5 +114,14 @@ for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz &
 check "HEAD /v1/ingest (shippers' health checks)" 200 "$(code -I http://127.0.0.1:$HTTP2/v1/ingest)"
 check "after a restart /metrics starts from the state" "$expected_failures" "$(curl -s http://127.0.0.1:$HTTP2/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')"
 kill -TERM $PID2; wait $PID2 || true
+
+# A non-loopback address needs a token; a full queue answers 503 with Retry-After.
+rc=0; "$BIN" serve --listen 0.0.0.0:$(free_port) --state "$T/state3" 2> "$T/err3" || rc=$?
+check "non-loopback --listen without a token is refused" "2 yes" "$rc $(grep -q 'not loopback' "$T/err3" && echo yes || echo no)"
+HTTP3=$(free_port)
+"$BIN" serve --listen 127.0.0.1:$HTTP3 --state "$T/state3" --max-pending 0 2>> "$T/err3" & PID3=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP3/healthz && break; sleep 0.1; done
+check "queue full: 503 with Retry-After" "503 1" "$(curl -s -o /dev/null -D - --data-binary x http://127.0.0.1:$HTTP3/v1/ingest | awk 'NR == 1 {c = $2} tolower($1) == "retry-after:" {r = $2} END {sub(/\r/, "", r); print c, r}')"
+kill -TERM $PID3; wait $PID3 || true
 echo "serve: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

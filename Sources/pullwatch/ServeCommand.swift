@@ -32,6 +32,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a client may stay silent before it is disconnected.", valueName: "seconds"))
     var readTimeout: Int64 = 30
 
+    @Option(help: ArgumentHelp("Batches in flight before the sink answers 503.", valueName: "n", visibility: .hidden))
+    var maxPending = ServeLimits().maxPending
+
     @Option(name: .customLong("message-key"), help: ArgumentHelp("A JSON key holding the message, tried before message, log, msg (repeatable; a.b is a path).", valueName: "key"))
     var messageKeys: [String] = []
 
@@ -77,6 +80,7 @@ struct ServeCommand: ParsableCommand {
         let syslogAddress = try syslog.map { try Self.split($0, flag: "--syslog") }
         var limits = ServeLimits()
         limits.readTimeout = readTimeout
+        limits.maxPending = maxPending
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
         let keys = RecordKeys(preferring: messageKeys, host: hostKeys)
         let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits, keys: keys)
