@@ -32,13 +32,23 @@ PY
 gzip -c "$T/body.ndjson" > "$T/body.gz"
 check "gzip NDJSON" 204 "$(code -H "Authorization: Bearer $TOKEN" -H 'Content-Encoding: gzip' -H 'Content-Type: application/x-ndjson' --data-binary @"$T/body.gz" $URL/v1/ingest)"
 check "malformed JSON lines counted and skipped" 2 "$(metric 'pullwatch_ingest_rejected_total{reason="malformed_json"}')"
-expected_failures=$("$BIN" scan --format json "$T/lines" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
+ndjson_failures=$("$BIN" scan --format json "$T/lines" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
+expected_failures=$ndjson_failures
 got_failures=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
 check "/v1/report counts the failures sent" "$expected_failures" "$got_failures"
 sum=$(curl -s $URL/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')
 check "/metrics pull_failures_total adds up to the same" "$expected_failures" "$sum"
 incidents=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["incidents"]))')
 check "/v1/incidents lists the report's incidents" "$incidents" "$(curl -s $URL/v1/incidents | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
+# text/plain: journal lines as they are, without gzip.
+before=$(metric pullwatch_ingest_lines_total)
+zcat samples/journal-multinode.log.gz | sed -n 1001,1200p > "$T/text"
+check "text/plain lines" 204 "$(code -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' --data-binary @"$T/text" $URL/v1/ingest)"
+check "text lines counted" "$((before + 200))" "$(metric pullwatch_ingest_lines_total)"
+expected_failures=$((expected_failures + $("$BIN" scan --format json "$T/text" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')))
+got_failures=$(curl -s $URL/v1/report | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')
+check "/v1/report adds the text body's failures" "$expected_failures" "$got_failures"
 
 # Bad bodies.
 head -c 17000000 /dev/zero > "$T/big"
@@ -107,12 +117,12 @@ HTTP2=$(free_port)
 for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz && break; sleep 0.1; done
 check "gzip NDJSON to a second sink" 204 "$(code -H 'Content-Encoding: gzip' --data-binary @"$T/body.gz" http://127.0.0.1:$HTTP2/v1/ingest)"
 kill -9 $PID2; wait $PID2 2>/dev/null || true
-check "kill -9 after a 204: the report from the state has every failure" "$expected_failures" "$("$BIN" report --state "$T/state2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')"
+check "kill -9 after a 204: the report from the state has every failure" "$ndjson_failures" "$("$BIN" report --state "$T/state2" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"]["total"])')"
 # Restarted on the same state, /metrics goes on from the durable totals.
 "$BIN" serve --listen 127.0.0.1:$HTTP2 --state "$T/state2" 2>> "$T/err2" & PID2=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$HTTP2/healthz && break; sleep 0.1; done
 check "HEAD /v1/ingest (shippers' health checks)" 200 "$(code -I http://127.0.0.1:$HTTP2/v1/ingest)"
-check "after a restart /metrics starts from the state" "$expected_failures" "$(curl -s http://127.0.0.1:$HTTP2/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')"
+check "after a restart /metrics starts from the state" "$ndjson_failures" "$(curl -s http://127.0.0.1:$HTTP2/metrics | awk '/^pullwatch_pull_failures_total\{/ {s += $2} END {print s + 0}')"
 kill -TERM $PID2; wait $PID2 || true
 
 # A non-loopback address needs a token; a full queue answers 503 with Retry-After.
