@@ -185,31 +185,19 @@ struct FollowCommand: ParsableCommand {
         let units = paths.isEmpty ? ["kubelet", "containerd"] : paths
         let args = JournalFollower.arguments(units: units, afterCursor: journal.afterCursor, fromStart: fromStart,
                                              file: journalFile, directory: journalDirectory)
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task { [sink, flags] in
-            do {
-                _ = try await Subprocess.run(.name("journalctl"), arguments: Arguments(args), input: .none,
-                                             output: .sequence, error: .discarded) { execution in
-                    let watcher = Task {
-                        while !flags.stop { try await Task.sleep(nanoseconds: 200_000_000) }
-                        try? execution.send(signal: .terminate)
-                    }
-                    defer { watcher.cancel() }
-                    for try await chunk in execution.standardOutput {
-                        try chunk.withUnsafeBytes { try sink.feed($0) }
-                    }
+        try runAsync("journalctl: ") { [sink, flags] in
+            _ = try await Subprocess.run(.name("journalctl"), arguments: Arguments(args), input: .none,
+                                         output: .sequence, error: .discarded) { execution in
+                let watcher = Task {
+                    while !flags.stop { try await Task.sleep(nanoseconds: 200_000_000) }
+                    try? execution.send(signal: .terminate)
                 }
-                try sink.finish()
-            } catch {
-                failure.set("journalctl: \(error)")
+                defer { watcher.cancel() }
+                for try await chunk in execution.standardOutput {
+                    try chunk.withUnsafeBytes { try sink.feed($0) }
+                }
             }
-            done.signal()
-        }
-        done.wait()
-        if let message = failure.message {
-            Stderr.write("pullwatch: \(message)")
-            throw ExitCode(1)
+            try sink.finish()
         }
     }
 
@@ -281,11 +269,27 @@ final class JournalSink: @unchecked Sendable {
     }
 }
 
-/// An error message handed from the journal task to the main thread.
+/// An error message handed from a task to the waiting main thread.
 final class FailureBox: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var _message: String?
     func set(_ m: String) { lock.lock(); _message = m; lock.unlock() }
     var message: String? { lock.lock(); defer { lock.unlock() }; return _message }
+}
+
+/// Runs `body` on a task and waits for it (commands are synchronous). An error goes to stderr
+/// as `pullwatch: PREFIX<error>` and exits 1.
+func runAsync(_ prefix: String, _ body: sending @escaping () async throws -> Void) throws {
+    let done = DispatchSemaphore(value: 0)
+    let failure = FailureBox()
+    Task {
+        do { try await body() } catch { failure.set("\(error)") }
+        done.signal()
+    }
+    done.wait()
+    if let message = failure.message {
+        Stderr.write("pullwatch: \(prefix)\(message)")
+        throw ExitCode(1)
+    }
 }

@@ -84,26 +84,14 @@ struct ServeCommand: ParsableCommand {
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
         let keys = RecordKeys(preferring: messageKeys, host: hostKeys)
         let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits, keys: keys)
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task { [token] in
-            do {
-                let syslogChannel = try await syslogAddress.asyncMap {
-                    try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)
-                }
-                let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits)
-                Stderr.write("pullwatch: serving on http://\(listen)" + (syslog.map { ", syslog on tcp://\($0)" } ?? ""))
-                try await app.runService()
-                try await syslogChannel?.close()
-            } catch {
-                failure.set("\(error)")
+        try runAsync("serve: ") { [token] in
+            let syslogChannel = try await syslogAddress.asyncMap {
+                try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)
             }
-            done.signal()
-        }
-        done.wait()
-        if let message = failure.message {
-            Stderr.write("pullwatch: serve: \(message)")
-            throw ExitCode(1)
+            let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits)
+            Stderr.write("pullwatch: serving on http://\(listen)" + (syslog.map { ", syslog on tcp://\($0)" } ?? ""))
+            try await app.runService()
+            try await syslogChannel?.close()
         }
     }
 }
