@@ -108,15 +108,17 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The registry an invalid reference was meant for, by the same domain rule as `parse`
-    /// (`Registry.Example/Team/App` → `Registry.Example`); nil when it names none.
+    /// The registry an invalid reference was meant for (`Registry.Example/Team/App` →
+    /// `Registry.Example`, `MyUser/App` → `docker.io`); nil when it names none.
     public static func registryGuess(_ text: String) -> String? {
         var t = Substring(text).drop { $0 == " " || $0 == "\t" }
         while let last = t.last, last == " " || last == "\t" { t = t.dropLast() }
         for scheme in ["https://", "http://", "docker://"] where t.hasPrefix(scheme) { t = t.dropFirst(scheme.count) }
         guard let slash = t.firstIndex(of: "/"), slash != t.startIndex else { return t.isEmpty || t.contains(" ") ? nil : "docker.io" }
         let first = t[..<slash]
-        if first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
+        // distribution also takes an uppercase first component for a host; a person means
+        // Docker Hub (`MyUser/MyRepo`), so only dots, ports and localhost count here.
+        if first.contains(".") || first.contains(":") || first == "localhost" {
             return canonicalRegistryHost(String(first))
         }
         return "docker.io"

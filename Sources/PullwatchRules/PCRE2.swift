@@ -129,6 +129,16 @@ public struct Captures {
         return String(decoding: UnsafeRawBufferPointer(rebasing: subject[Int(start)..<Int(end)]), as: UTF8.self)
     }
 
+    /// The byte range of named group `name` in the subject, or nil when it did not take part.
+    public func range(_ name: String) -> Range<Int>? {
+        guard let number = regex.groupNumbers[name] else { return nil }
+        let ovector = pcre2_get_ovector_pointer_8(scratch.matchData)!
+        guard number < Int(pcre2_get_ovector_count_8(scratch.matchData)) else { return nil }
+        let start = ovector[2 * number], end = ovector[2 * number + 1]
+        guard start != PCRE2_UNSET_VALUE, end >= start, Int(end) <= subject.count else { return nil }
+        return Int(start)..<Int(end)
+    }
+
     /// Every named group that matched.
     public var named: [String: String] {
         var out: [String: String] = [:]

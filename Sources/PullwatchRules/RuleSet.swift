@@ -116,19 +116,13 @@ public final class RuleSet: @unchecked Sendable {
         }
         // Sorted by precedence: once the record is a failure, the first match wins.
         guard isFailure, let winner = matches.first else { return nil }
-        let image = winner.captures["image"] ?? matches.lazy.compactMap { $0.captures["image"] }.first
-            ?? ImageExtraction.image(in: record)
-        var result = Classification(cause: winner.rule.cause, ruleID: winner.rule.id, image: image)
-        if let image, case .success(let ref) = ImageReference.parse(image) {
-            result.registry = ref.registry
-            result.repository = ref.repository
-        } else if let image, let guess = ImageReference.registryGuess(image) {
-            // An invalid reference (uppercase, stray spaces) still names its registry.
-            result.registry = guess
-        } else {
-            result.registry = (winner.captures["registry"] ?? matches.lazy.compactMap { $0.captures["registry"] }.first)
-                .map(ImageReference.canonicalRegistryHost)
-        }
+        let capturedImage = winner.captures["image"] ?? matches.lazy.compactMap { $0.captures["image"] }.first
+        let capturedRegistry = winner.captures["registry"]
+        let target = PullTargetExtraction.target(in: record, capturedImage: capturedImage, capturedRegistry: capturedRegistry,
+                                                 dnsHostIsRegistry: winner.rule.cause != .proxyError)
+        var result = Classification(cause: winner.rule.cause, ruleID: winner.rule.id, image: target.image)
+        result.registry = target.registry
+        result.repository = target.repository
         result.captures = winner.captures
         return result
     }
@@ -216,40 +210,6 @@ public struct Gate: Sendable {
     public func passes(_ s: String) -> Bool {
         var copy = s
         return copy.withUTF8 { passes(UnsafeRawBufferPointer($0)) }
-    }
-}
-
-/// Finds the image a record is about when no rule captured it.
-enum ImageExtraction {
-    /// In order: kubelet's `image=` field; then quoted references after the usual words.
-    static let patterns: [Regex] = [
-        #"(?i)(?:pull(?:ing)?|pulled|PullImage|inspect(?:ing)?)\s+image\s+\\?"(?<image>[^"\\\s]+)"#,
-        #"(?i)failed to pull image (?<image>[a-z0-9][^\s"]*[a-z0-9])"#,
-        #"pull access denied for (?<image>[^\s,]+)"#,
-        #"image pull failed for (?<image>[^\s,]+)"#,
-        #"(?i)pulling image \([^)]*\) from (?<image>[^\s,]+)"#,
-        #"failed to resolve ref (?<image>\S+?):\s"#,
-        #"failed to solve: (?<image>[a-z0-9][^\s"]*[a-z0-9]):\s"#,
-        #"PullImage \\?"(?<image>[^"\\\s]+)"#,
-        #"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#,
-        #"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#,
-        #"[Ii]mage \\?"(?<image>[^"\\\s]+)\\?""#,
-        #"(?:reference|image) \\?"(?<image>[^"\\\s]+)\\?""#,
-        #"manifest for (?<image>\S+) not found"#,
-        #"Pulling image:? (?<image>[^\s"]+)"#,
-        #"docker://(?<image>[^\s":]+(?::[\w][\w.-]*)?)"#,
-        #"(?:^|\s)(?:Image|image):\s*(?<image>[^\s,]+)"#,
-    ].map { try! Regex($0) }
-
-    static let scratch = ThreadLocalScratch()
-
-    static func image(in record: Record) -> String? {
-        if let v = record.field("image"), !v.isEmpty { return v }
-        let s = scratch.get()
-        for regex in patterns {
-            if case .match(let c) = regex.match(record.message, scratch: s), let image = c["image"] { return image }
-        }
-        return nil
     }
 }
 

@@ -1,0 +1,171 @@
+import PullwatchRecords
+
+/// What a pull failure is about: the image as written, and the registry (and repository)
+/// from its normalized reference — or, when the record names no image, from the request
+/// URL or host the failing request went to.
+public struct PullTarget: Sendable, Equatable {
+    /// Where the registry came from.
+    public enum Evidence: String, Sendable, Equatable {
+        /// The normalized image reference (`nginx` → `docker.io`).
+        case image
+        /// A registry request URL (`https://HOST/v2/…`, a token realm), `pinging container
+        /// registry HOST`, containerd's `host=` field, or the host of a failed DNS lookup.
+        case url
+    }
+
+    /// The image as written in the record (nil when only a URL names the registry).
+    public var image: String?
+    /// The registry host, canonical (`registry-1.docker.io` → `docker.io`).
+    public var registry: String?
+    /// The repository path (`library/nginx`).
+    public var repository: String?
+    /// How the registry was found; nil when it was not.
+    public var evidence: Evidence?
+
+    /// A target.
+    public init(image: String? = nil, registry: String? = nil, repository: String? = nil, evidence: Evidence? = nil) {
+        self.image = image; self.registry = registry; self.repository = repository; self.evidence = evidence
+    }
+}
+
+/// The one extractor for the image and registry of a failure: every wrapper the producers
+/// use (kubelet, containerd, CRI-O/podman, Docker, crictl, kubeadm, BuildKit, ctr, ECS) and
+/// the registry request URLs they print. Table-driven; the order is the order of trust.
+public enum PullTargetExtraction {
+    /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
+    /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
+    static let ref = #"[A-Za-z0-9<][A-Za-z0-9<>_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Fa-f0-9]{16,})?"#
+
+    /// Patterns naming the image; the earliest match in the message wins (ties: table order).
+    /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
+    /// `reading manifest T in X`). A loose pattern (generic words before a reference) only
+    /// counts when what it found looks like a reference (has `/`, `:`, `.` or `@`), so
+    /// `pulling image: rpc error` does not name the image `rpc`.
+    static let imagePatterns: [(regex: Regex, loose: Bool)] = [
+        // kubelet, crictl, events, containerd: the reference the user asked for, quoted.
+        (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, false),
+        (#"(?i)failed to pull (?:image )?`?(?<image>\#(ref))"#, true),
+        (#"PullImage \\*"(?<image>[^"\\\s]+)"#, false),
+        (#"pull access denied for (?<image>\#(ref))"#, false),
+        (#"manifest for (?<image>\#(ref)) not found"#, false),
+        (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, false),
+        (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, false),
+        (#"docker://(?<image>\#(ref))"#, false),
+        (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, false),
+        (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, false),
+        (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, true),
+        (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, true),
+        (#"image pull failed for (?<image>\#(ref))"#, false),
+        (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, false),
+        (#"(?:^|\s)(?:[Ii]mage|repository|artifact) (?<image>\#(ref)) not found"#, true),
+        (#"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#, false),
+        (#"Unable to find image '(?<image>[^'\s]+)'"#, false),
+        (#"short-name \\*"(?<image>[^"\\\s]+)"#, false),
+        (#"[Ii]mage \\*"(?<image>[^"\\\s]+)\\*""#, false),
+        (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, false),
+        (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) (?<image>\#(ref))"#, true),
+        (#"oci://(?<image>\#(ref))"#, false),
+        (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, true),
+        (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, true),
+        (#"(?:^|\s)(?:Image|image):\s*(?<image>\#(ref))"#, true),
+    ].map { (try! Regex($0.0), $0.1) }
+
+    /// Patterns naming the registry when no image is named. Groups: `host`, optional `repository`.
+    static let registryPatterns: [Regex] = [
+        // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
+        #"https?://\s?(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
+        // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
+        #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b[^\s"'\\]*?(?:scope=repository(?::|%3A)(?<repository>[a-z0-9._/-]+|[a-z0-9._-]+(?:%2F[a-z0-9._-]+)*))?"#,
+        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
+        #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
+        #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
+    ].map { try! Regex($0) }
+
+    /// Last resort: the host of a blob download URL (a registry's storage or CDN).
+    static let blobURLPattern = try! Regex(#"https?://(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)/[^\s"'\\]*(?:registry|blobs|sha256|layer|manifest)"#)
+
+    /// The host of a failed DNS lookup: the registry (or mirror) the runtime was dialing,
+    /// unless the failure is the proxy's (then the looked-up host is the proxy).
+    static let lookupPattern = try! Regex(#"lookup (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?(?: on |: )"#)
+
+    static let scratch = ThreadLocalScratch()
+
+    /// The target of `record`: the image (`capturedImage` from the deciding rules, else the
+    /// record's `image=` field, else the patterns above); with no image, the registry from a
+    /// request URL, then `capturedRegistry` (the winning rule's), then a looked-up host
+    /// (unless `dnsHostIsRegistry` is false: a proxy's failure looks up the proxy), then a
+    /// blob download URL.
+    public static func target(in record: Record, capturedImage: String? = nil, capturedRegistry: String? = nil,
+                              dnsHostIsRegistry: Bool = true) -> PullTarget {
+        if let image = (capturedImage ?? image(in: record)).map(trimmed), !image.isEmpty {
+            var t = PullTarget(image: image)
+            if case .success(let ref) = ImageReference.parse(image) {
+                t.registry = ref.registry
+                t.repository = ref.repository
+            } else {
+                // An invalid reference (uppercase, stray spaces) still names its registry.
+                t.registry = ImageReference.registryGuess(image)
+            }
+            t.evidence = t.registry == nil ? nil : .image
+            return t
+        }
+        let s = scratch.get()
+        func first(_ patterns: [Regex]) -> PullTarget? {
+            for regex in patterns {
+                guard case .match(let c) = regex.match(record.message, scratch: s), let host = c["host"] else { continue }
+                let repository = c["repository"].map { $0.replacingOccurrences(of: "%2F", with: "/") }
+                return PullTarget(registry: canonicalHost(host), repository: repository, evidence: .url)
+            }
+            return nil
+        }
+        if let t = first(registryPatterns) { return t }
+        if let host = capturedRegistry { return PullTarget(registry: canonicalHost(host), evidence: .url) }
+        return first(dnsHostIsRegistry ? [lookupPattern, blobURLPattern] : [blobURLPattern]) ?? PullTarget()
+    }
+
+    /// The image as written in `record`, or nil: its `image=` field, else the earliest
+    /// reference any pattern finds — the outermost one in an error chain, which is the one
+    /// the pod asked for (`Failed to pull image "nginx"` before `"docker.io/library/nginx"`).
+    public static func image(in record: Record) -> String? {
+        if let v = record.field("image"), !v.isEmpty { return v }
+        let s = scratch.get()
+        var best: (start: Int, image: String)?
+        var message = record.message
+        message.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            for (regex, loose) in imagePatterns {
+                guard case .match(let c) = regex.match(raw, scratch: s), var image = c["image"],
+                      let start = c.range("image")?.lowerBound, start < best?.start ?? Int.max else { continue }
+                image = trimmed(image)
+                if image.isEmpty || !image.contains(where: \.isLetter) { continue }
+                if loose && !image.contains(where: { $0 == "/" || $0 == ":" || $0 == "." || $0 == "@" }) { continue }
+                if let tag = c["tag"], !tag.isEmpty, !image.contains("@") {
+                    image += (tag.contains(":") ? "@" : ":") + tag
+                }
+                best = (start, image)
+            }
+        }
+        return best?.image
+    }
+
+    /// A request host as a registry: Docker Hub's API, index, auth and blob CDN hosts are
+    /// `docker.io`; `:443` is dropped.
+    static func canonicalHost(_ host: String) -> String {
+        var h = host
+        if h.hasSuffix(":443") { h.removeLast(4) }
+        let l = h.lowercased()
+        if l == "auth.docker.io" || l == "dseasb33srnrn.cloudfront.net"
+            || (l.hasPrefix("production.cloud") && l.hasSuffix(".docker.com"))
+            || (l.hasPrefix("docker-images-prod.") && l.hasSuffix(".r2.cloudflarestorage.com")) {
+            return "docker.io"
+        }
+        return ImageReference.canonicalRegistryHost(h)
+    }
+
+    /// Drops sentence punctuation a reference does not end with.
+    static func trimmed(_ image: String) -> String {
+        var s = Substring(image)
+        while let last = s.last, last == "." || last == "," || last == ";" || last == ":" || last == "'" || last == ")" { s = s.dropLast() }
+        return String(s)
+    }
+}
