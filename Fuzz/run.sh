@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the ingest fuzzer with swiftc -sanitize=fuzzer,address (module by module, the way
-# SwiftPM would) and runs it for SECONDS (default 300) over a corpus seeded from samples/
-# and the test fixtures. Crashes land in .build-fuzz/artifacts/.
+# Builds two fuzzers with swiftc -sanitize=fuzzer,address (module by module, the way SwiftPM
+# would) and runs each for SECONDS (default 300): fuzz-ingest over the read path (gzip,
+# framing, record parsers) and fuzz-rules over the rule path (YAML rule files, PCRE2,
+# classification of arbitrary bytes, image extraction, drafts). Crashes land in
+# .build-fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-300}
@@ -31,4 +33,37 @@ if [ -z "$(ls -A "$OUT/corpus")" ]; then
   zcat samples/journal-multinode.log.gz | head -20 | gzip -c > "$OUT/corpus/journal.gz"
 fi
 "$OUT/fuzz-ingest" "$OUT/corpus" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=4096 \
+  -artifact_prefix="$OUT/artifacts/" -print_final_stats=1
+
+# The rule path: Yams (its libyaml C sources too) and all of PullwatchRules with the embedded
+# default rules, which SwiftPM's plugin generates (EmbedRules is built to do it here).
+swift package resolve >/dev/null
+swift build --target EmbedRules >/dev/null
+.build/debug/EmbedRules "$OUT/EmbeddedRules.swift" rules/*.yaml
+YAMS=.build/checkouts/Yams/Sources
+mkdir -p "$OUT/cyaml"
+for c in "$YAMS"/CYaml/src/*.c; do
+  clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I "$YAMS/CYaml/include" -o "$OUT/cyaml/$(basename "$c" .c).o" "$c"
+done
+ar rcs "$OUT/libCYaml.a" "$OUT"/cyaml/*.o
+swiftc "${FLAGS[@]}" -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" -module-name Yams -emit-module -emit-module-path "$OUT/Yams.swiftmodule" \
+  -emit-library -static -o "$OUT/libYams.a" "$YAMS"/Yams/*.swift 2> >(grep -v "warning" >&2)
+build_module PullwatchRules Sources/PullwatchRules/*.swift "$OUT/EmbeddedRules.swift" -I "$YAMS/CYaml/include"
+swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzRules Fuzz/FuzzRules.swift \
+  "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
+  -lz -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
+mkdir -p "$OUT/corpus-rules"
+if [ -z "$(ls -A "$OUT/corpus-rules")" ]; then
+  # Rule files (first byte 0: a rule file) and log lines (first byte 1) as seeds.
+  for f in rules/*.yaml; do { printf '\0'; head -c 6000 "$f"; } > "$OUT/corpus-rules/$(basename "$f")"; done
+  python3 - "$OUT/corpus-rules" <<'PY'
+import json, sys, os
+for name in ("dev.jsonl",):
+    for i, l in enumerate(open(os.path.join("benchmarks/accuracy", name), encoding="utf-8")):
+        if i % 7: continue
+        with open(os.path.join(sys.argv[1], f"line-{i}"), "wb") as f:
+            f.write(b"\x01" + json.loads(l)["line"].encode())
+PY
+fi
+"$OUT/fuzz-rules" "$OUT/corpus-rules" -max_total_time="$SECONDS_TO_RUN" -max_len=8192 -rss_limit_mb=4096 \
   -artifact_prefix="$OUT/artifacts/" -print_final_stats=1

@@ -123,20 +123,29 @@ public enum JSONValidation {
             return i > start
         }
 
+        /// A JSON number. One that may not fit a Double (decimal exponent 308 or more) is
+        /// refused: Foundation refuses those, and a refused line is only decoded, never lost.
         mutating func number() -> Bool {
             if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
             guard i < b.count else { return false }
+            let intStart = i
             if b[i] == UInt8(ascii: "0") { i += 1 } else if !digits() { return false }
+            var magnitude = i - intStart - 1
             if i < b.count, b[i] == UInt8(ascii: ".") {
                 i += 1
                 guard digits() else { return false }
             }
             if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
                 i += 1
-                if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+                var negative = false
+                if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { negative = b[i] == UInt8(ascii: "-"); i += 1 }
+                let expStart = i
                 guard digits() else { return false }
+                var exponent = 0
+                for k in expStart..<i where exponent < 100_000 { exponent = exponent * 10 + Int(b[k] - UInt8(ascii: "0")) }
+                magnitude += negative ? -exponent : exponent
             }
-            return true
+            return magnitude < 308
         }
 
         static func isHex(_ c: UInt8) -> Bool {

@@ -251,6 +251,14 @@ public final class RecordDecoder {
             if tableHeader != nil, !bytes.trimmed.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == 0x20 || $0 == 0x09 }) {
                 if first != 0x20 && first != 0x09 { tableHeader = nil; inEventsSection = false }
             }
+            // The pod's own sections (container state `Reason: ImagePullBackOff`, …) belong
+            // to the pod the header named.
+            if describeName != nil, !inEventsSection, tableHeader == nil, first == 0x20 || first == 0x09 {
+                var r = Record(message: bytes.string, format: .plain, source: source, line: number)
+                r.pod = describeName; r.namespace = describeNamespace; r.node = describeNode
+                emit(r)
+                return true
+            }
             return false
         }
         let isDescribe: Bool

@@ -38,11 +38,11 @@ public enum MessageShape {
         if t.hasPrefix("sha256:") || t.hasPrefix("sha512:") { return "<digest>" + suffix }
         if t.hasPrefix("http://") || t.hasPrefix("https://") { return "<url>" + suffix }
         if t.allSatisfy({ $0.isNumber }) { return "<n>" + suffix }
+        if t.count >= 8, t.allSatisfy({ $0.isHexDigit || $0 == "-" }), t.contains(where: { $0.isNumber }) { return "<hex>" + suffix }
+        if t.split(separator: ".").count == 4, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) { return "<ip>" + suffix }
         if t.first?.isNumber == true, t.allSatisfy({ $0.isNumber || $0 == ":" || $0 == "." || $0 == "s" || $0 == "m" || $0 == "h" }) {
             return "<n>" + suffix   // times and durations: 10:00, 1m0s, 2.5s
         }
-        if t.count >= 8, t.allSatisfy({ $0.isHexDigit || $0 == "-" }), t.contains(where: { $0.isNumber }) { return "<hex>" + suffix }
-        if t.split(separator: ".").count == 4, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) { return "<ip>" + suffix }
         if t.contains("/"), t.contains("."), !t.hasPrefix("/") { return "<image>" + suffix }
         if t.contains(where: { $0.isNumber }), t.contains(where: { $0.isLetter }), t.count >= 6,
            t.filter({ $0.isNumber }).count * 3 >= t.count { return "<id>" + suffix }

@@ -61,6 +61,7 @@ public enum PullTargetExtraction {
         (#"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#, false),
         (#"Unable to find image '(?<image>[^'\s]+)'"#, false),
         (#"short-name \\*"(?<image>[^"\\\s]+)"#, false),
+        (#"(?:default image tag|parse image reference) \\*"(?<image>[^"\\]+)"#, false),
         (#"[Ii]mage \\*"(?<image>[^"\\\s]+)\\*""#, false),
         (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, false),
         (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) (?<image>\#(ref))"#, true),
@@ -75,7 +76,7 @@ public enum PullTargetExtraction {
         // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
         #"https?://\s?(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
-        #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b[^\s"'\\]*?(?:scope=repository(?::|%3A)(?<repository>[a-z0-9._/-]+|[a-z0-9._-]+(?:%2F[a-z0-9._-]+)*))?"#,
+        #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
         #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,

@@ -26,7 +26,7 @@ public final class RuleSet: @unchecked Sendable {
     /// Loads the built-in rules and then every `*.yaml` in `directories` (in sorted order).
     /// Throws all problems found (file:line each); a set with any error is not usable.
     public static func load(directories: [String] = []) throws -> RuleSet {
-        var files = EmbeddedRules.files.map { (name: $0.name, contents: $0.contents, builtIn: true) }
+        var files: [(name: String, contents: String)] = []
         var errors: [RuleFileError] = []
         for dir in directories {
             var isDir: ObjCBool = false
@@ -46,9 +46,21 @@ public final class RuleSet: @unchecked Sendable {
                     errors.append(RuleFileError(location: SourceLocation(file: path, line: 1), ruleID: nil, message: "cannot read file (or not UTF-8)"))
                     continue
                 }
-                files.append((path, text, false))
+                files.append((path, text))
             }
         }
+        return try load(files: files, errors: errors)
+    }
+
+    /// Loads the built-in rules and then `files` (name for messages, YAML text), in order.
+    public static func load(files userFiles: [(name: String, contents: String)]) throws -> RuleSet {
+        try load(files: userFiles, errors: [])
+    }
+
+    private static func load(files userFiles: [(name: String, contents: String)], errors readErrors: [RuleFileError]) throws -> RuleSet {
+        let files = EmbeddedRules.files.map { (name: $0.name, contents: $0.contents, builtIn: true) }
+            + userFiles.map { (name: $0.name, contents: $0.contents, builtIn: false) }
+        var errors = readErrors
         var byID: [String: Rule] = [:]
         var order: [String] = []
         var causes: [Cause: CauseInfo] = [:]

@@ -34,6 +34,12 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         }
     }
 
+    @Test func everyGateLiteralSurvivesJSONEscaping() {
+        // Otherwise JSON lines (journal, shippers) could not be gated and all reach the decoder.
+        let bad = builtIn.gate.literals.filter { !JSONValidation.survivesEscaping($0) }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(bad == [])
+    }
+
     @Test func theGateHoldsForSamplesShippedAsJSON() throws {
         // With literals that survive JSON escaping, one-line JSON records without one are
         // skipped unparsed; every sample, as a shipper would send it, must still classify
@@ -230,8 +236,8 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(rules.rules.count == builtIn.rules.count + 1)
         #expect(rules.replaced["registry.rate-limited"]?.file == "rules/10-registry.yaml")
         #expect(classify(#"Failed to pull image "acme/x:1": slow down, pal"#, rules: rules)?.cause == .rateLimited)
-        // Only the replaced rule knew "rate limit exceeded"; its replacement does not.
-        #expect(classify(#"Failed to pull image "redis:7": rate limit exceeded"#, rules: rules)?.cause == .unknown)
+        // Only the replaced rule knew "toomanyrequests"; its replacement does not.
+        #expect(classify(#"Failed to pull image "redis:7": toomanyrequests: slow"#, rules: rules)?.cause == .unknown)
         #expect(RuleTester(ruleSet: rules).run().failures.isEmpty)
     }
 
@@ -254,10 +260,12 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     }
 }
 
-/// The accuracy sets of benchmarks/accuracy (real lines from public issues, labelled by hand):
-/// the rules issue's targets hold on both.
+/// The accuracy corpus of benchmarks/accuracy (real lines from public sources, labelled by
+/// hand; benchmarks/accuracy/README.md). The dev split is what the rules are tuned on: its bar
+/// holds. The test split is measured by `make accuracy`, not here; only properties that do
+/// not read its labels (the gate) are checked on it.
 @Suite struct AccuracyTests {
-    struct Case: Decodable { var cause: String?; var registry: String?; var line: String }
+    struct Case: Decodable { var cause: String?; var registry: String?; var registry_via: String?; var line: String }
 
     static func load(_ name: String) throws -> [Case] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -265,25 +273,36 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Case.self, from: Data($0.utf8)) }
     }
 
-    @Test(arguments: ["eval.jsonl", "heldout.jsonl"])
-    func targetsHold(_ set: String) throws {
-        let cases = try Self.load(set)
-        var causeOK = 0, failures = 0, registryOK = 0, named = 0, falsePositives = 0
+    @Test func devSplitMeetsItsBar() throws {
+        let cases = try Self.load("dev.jsonl")
+        var causeOK = 0, failures = 0, byImage = (ok: 0, n: 0), byURL = (ok: 0, n: 0), falseAlarms = 0
         for c in cases {
             let got = classify(c.line)
             guard let expected = c.cause else {
-                if got != nil { falsePositives += 1 }
+                if got != nil { falseAlarms += 1 }
                 continue
             }
             failures += 1
             if got?.cause.rawValue == expected { causeOK += 1 }
-            if let registry = c.registry {
-                named += 1
-                if got?.registry == registry { registryOK += 1 }
-            }
+            guard let registry = c.registry else { continue }
+            let ok = got?.registry == registry ? 1 : 0
+            if c.registry_via == "url" { byURL.ok += ok; byURL.n += 1 } else { byImage.ok += ok; byImage.n += 1 }
         }
-        #expect(Double(causeOK) >= 0.9 * Double(failures), "\(set): cause \(causeOK)/\(failures)")
-        #expect(Double(registryOK) >= 0.95 * Double(named), "\(set): registry \(registryOK)/\(named)")
-        #expect(falsePositives == 0, "\(set): \(falsePositives) ordinary lines called failures")
+        #expect(Double(causeOK) >= 0.98 * Double(failures), "cause \(causeOK)/\(failures)")
+        #expect(Double(byImage.ok) >= 0.97 * Double(byImage.n), "registry by image \(byImage.ok)/\(byImage.n)")
+        #expect(Double(byURL.ok) >= 0.90 * Double(byURL.n), "registry by URL \(byURL.ok)/\(byURL.n)")
+        #expect(falseAlarms == 0, "\(falseAlarms) ordinary lines called failures")
+    }
+
+    /// Every corpus line the classifier calls a failure contains a gate literal, raw and
+    /// wrapped as a shipper's JSON: a scan never skips a line `explain` would classify.
+    @Test(arguments: ["dev.jsonl", "test.jsonl"])
+    func theGateNeverDropsAFailure(_ split: String) throws {
+        let rules = try RuleSet.load()
+        for c in try Self.load(split) where classify(c.line) != nil {
+            #expect(rules.gate.passes(c.line), "gate drops: \(c.line)")
+            let json = "{\"message\":" + RecordRendering.jsonString(c.line) + "}"
+            #expect(rules.gate.passes(json), "gate drops as JSON: \(c.line)")
+        }
     }
 }
