@@ -3,7 +3,7 @@ SWIFT ?= swift
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 RELEASE_BIN = .build/release/pullwatch
 
-.PHONY: all deps build release demo test bench fuzz samples clean
+.PHONY: all deps build release demo test bench accuracy fuzz samples clean
 
 all: build
 
@@ -36,7 +36,11 @@ bench: release
 	@scripts/install-deps.sh bench
 	benchmarks/bench.sh
 
-## libFuzzer over the gzip reader and the record parsers (FUZZ_SECONDS, default 300).
+## Rule accuracy on the labelled corpus, dev and test splits (benchmarks/accuracy/README.md).
+accuracy: build
+	python3 benchmarks/accuracy/evaluate.py --binary .build/debug/pullwatch --check
+
+## libFuzzer over the read path and the rule path, FUZZ_SECONDS each (default 300).
 fuzz: deps
 	Fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
