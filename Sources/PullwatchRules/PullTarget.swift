@@ -1,3 +1,4 @@
+import Foundation
 import PullwatchRecords
 
 /// What a pull failure is about: the image as written, and the registry (and repository)
@@ -34,7 +35,7 @@ public struct PullTarget: Sendable, Equatable {
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
-    static let ref = #"[A-Za-z0-9<][A-Za-z0-9<>_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Fa-f0-9]{16,})?"#
+    static let ref = #"[A-Za-z0-9<][A-Za-z0-9<>_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
     /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
@@ -44,27 +45,36 @@ public enum PullTargetExtraction {
     static let imagePatterns: [(regex: Regex, loose: Bool)] = [
         // kubelet, crictl, events, containerd: the reference the user asked for, quoted.
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, false),
-        (#"(?i)failed to pull (?:image )?`?(?<image>\#(ref))"#, true),
+        (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, true),
+        (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, true),
+        (#"fromImage=(?<image>[^&\s"]+)"#, false),
         (#"PullImage \\*"(?<image>[^"\\\s]+)"#, false),
         (#"pull access denied for (?<image>\#(ref))"#, false),
-        (#"manifest for (?<image>\#(ref)) not found"#, false),
+        (#"manifest for\s+(?<image>\#(ref)) not found"#, false),
         (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, false),
         (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, false),
         (#"docker://(?<image>\#(ref))"#, false),
         (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, false),
-        (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, false),
+        (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, true),
         (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, true),
         (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, true),
         (#"image pull failed for (?<image>\#(ref))"#, false),
         (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, false),
-        (#"(?:^|\s)(?:[Ii]mage|repository|artifact) (?<image>\#(ref)) not found"#, true),
+        (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, true),
+        (#"(?:Error: image|\brepository) (?<image>\#(ref)) not found"#, false),
+        (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, false),
+        (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, false),
+        (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, true),
+        (#"containers\[\d+\]\.image (?<image>\#(ref))"#, true),
+        (#"(?i)tried to pull (?:BLOB|manifest|image) for (?<image>\#(ref))"#, true),
         (#"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#, false),
         (#"Unable to find image '(?<image>[^'\s]+)'"#, false),
         (#"short-name \\*"(?<image>[^"\\\s]+)"#, false),
         (#"(?:default image tag|parse image reference) \\*"(?<image>[^"\\]+)"#, false),
         (#"[Ii]mage \\*"(?<image>[^"\\\s]+)\\*""#, false),
         (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, false),
-        (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) (?<image>\#(ref))"#, true),
+        (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) '?(?<image>\#(ref))"#, true),
+        (#"image name (?<image>\#(ref))"#, true),
         (#"oci://(?<image>\#(ref))"#, false),
         (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, true),
         (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, true),
@@ -73,11 +83,12 @@ public enum PullTargetExtraction {
 
     /// Patterns naming the registry when no image is named. Groups: `host`, optional `repository`.
     static let registryPatterns: [Regex] = [
+        // `pinging container registry HOST` names the host even when the URL after it is redacted.
+        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
         // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
-        #"https?://\s?(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
+        #"https?://\s?(?<host>[A-Za-z0-9_.<>-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
         #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
-        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
     ].map { try! Regex($0) }
@@ -137,7 +148,7 @@ public enum PullTargetExtraction {
             for (regex, loose) in imagePatterns {
                 guard case .match(let c) = regex.match(raw, scratch: s), var image = c["image"],
                       let start = c.range("image")?.lowerBound, start < best?.start ?? Int.max else { continue }
-                image = trimmed(image)
+                image = trimmed(image.contains("%") ? image.removingPercentEncoding ?? image : image)
                 if image.isEmpty || !image.contains(where: \.isLetter) { continue }
                 if loose && !image.contains(where: { $0 == "/" || $0 == ":" || $0 == "." || $0 == "@" }) { continue }
                 if let tag = c["tag"], !tag.isEmpty, !image.contains("@") {
