@@ -39,52 +39,61 @@ public enum PullTargetExtraction {
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
     /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
-    /// `reading manifest T in X`). A loose pattern (generic words before a reference) only
-    /// counts when what it found looks like a reference (has `/`, `:`, `.` or `@`), so
-    /// `pulling image: rpc error` does not name the image `rpc`.
-    static let imagePatterns: [(regex: Regex, loose: Bool)] = [
+    /// `reading manifest T in X`). How far each pattern's words vouch for what follows
+    /// them is its `Looseness`, so `pulling image: rpc error` does not name the image `rpc`.
+    static let imagePatterns: [(regex: Regex, looseness: Looseness)] = ([
         // kubelet, crictl, events, containerd: the reference the user asked for, quoted.
-        (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, false),
-        (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, true),
-        (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, true),
-        (#"fromImage=(?<image>[^&\s"]+)"#, false),
-        (#"PullImage \\*"(?<image>[^"\\\s]+)"#, false),
-        (#"pull access denied for (?<image>\#(ref))"#, false),
-        (#"manifest for\s+(?<image>\#(ref)) not found"#, false),
-        (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, false),
-        (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, false),
-        (#"docker://(?<image>\#(ref))"#, false),
-        (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, false),
-        (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, true),
-        (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, true),
-        (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, true),
-        (#"image pull failed for (?<image>\#(ref))"#, false),
-        (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, false),
-        (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, true),
-        (#"(?:Error: image|\brepository) (?<image>\#(ref)) not found"#, false),
-        (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, false),
-        (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, false),
-        (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, true),
-        (#"containers\[\d+\]\.image (?<image>\#(ref))"#, true),
-        (#"(?i)tried to pull (?:BLOB|manifest|image) for (?<image>\#(ref))"#, true),
-        (#"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#, false),
-        (#"Unable to find image '(?<image>[^'\s]+)'"#, false),
-        (#"short-name \\*"(?<image>[^"\\\s]+)"#, false),
-        (#"(?:default image tag|parse image reference) \\*"(?<image>[^"\\]+)"#, false),
-        (#"[Ii]mage \\*"(?<image>[^"\\\s]+)\\*""#, false),
-        (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, false),
-        (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) '?(?<image>\#(ref))"#, true),
-        (#"image name (?<image>\#(ref))"#, true),
-        (#"oci://(?<image>\#(ref))"#, false),
-        (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, true),
-        (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, true),
-        (#"(?:^|\s)(?:Image|image):\s*(?<image>\#(ref))"#, true),
-    ].map { (try! Regex($0.0), $0.1) }
+        (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, .strict),
+        (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, .shaped),
+        (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, .shaped),
+        (#"fromImage=(?<image>[^&\s"]+)"#, .strict),
+        (#"PullImage \\*"(?<image>[^"\\\s]+)"#, .strict),
+        (#"pull access denied for (?<image>\#(ref))"#, .strict),
+        (#"manifest for\s+(?<image>\#(ref)) not found"#, .strict),
+        (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, .strict),
+        (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
+        (#"docker://(?<image>\#(ref))"#, .strict),
+        (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, .strict),
+        (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, .parses),
+        (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, .shaped),
+        (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, .shaped),
+        (#"image pull failed for (?<image>\#(ref))"#, .strict),
+        (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, .strict),
+        (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, .shaped),
+        (#"(?:Error: image|\brepository) (?<image>\#(ref)) not found"#, .strict),
+        (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, .strict),
+        (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, .strict),
+        (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, .shaped),
+        (#"containers\[\d+\]\.image (?<image>\#(ref))"#, .shaped),
+        (#"(?i)tried to pull (?:BLOB|manifest|image) for (?<image>\#(ref))"#, .shaped),
+        (#"Container\{Name:[^,]*,Image:(?<image>[^,}\s]+)"#, .strict),
+        (#"Unable to find image '(?<image>[^'\s]+)'"#, .strict),
+        (#"short-name \\*"(?<image>[^"\\\s]+)"#, .strict),
+        (#"(?:default image tag|parse image reference) \\*"(?<image>[^"\\]+)"#, .strict),
+        (#"[Ii]mage \\*"(?<image>[^"\\\s]+)\\*""#, .strict),
+        (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, .strict),
+        (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) '?(?<image>\#(ref))"#, .shaped),
+        (#"image name (?<image>\#(ref))"#, .shaped),
+        (#"oci://(?<image>\#(ref))"#, .strict),
+        (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, .shaped),
+        (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, .shaped),
+        (#"(?:^|\s)(?:Image|image):\s*(?<image>\#(ref))"#, .shaped),
+    ] as [(String, Looseness)]).map { (try! Regex($0.0), $0.1) }
+
+    /// How much a pattern's words vouch for what follows them.
+    enum Looseness {
+        /// The wording names an image (`pull access denied for X`): take it as written.
+        case strict
+        /// Take it if it is a valid reference (`failed to solve: cudf:` but not `httpReaderSeeker:`).
+        case parses
+        /// Generic words: take it only if it looks like a reference (`/`, `:`, `.` or `@` in it).
+        case shaped
+    }
 
     /// Patterns naming the registry when no image is named. Groups: `host`, optional `repository`.
     static let registryPatterns: [Regex] = [
         // `pinging container registry HOST` names the host even when the URL after it is redacted.
-        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
+        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)"#,
         // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
         #"https?://\s?(?<host>[A-Za-z0-9_.<>-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
@@ -145,12 +154,16 @@ public enum PullTargetExtraction {
         var message = record.message
         message.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            for (regex, loose) in imagePatterns {
+            for (regex, looseness) in imagePatterns {
                 guard case .match(let c) = regex.match(raw, scratch: s), var image = c["image"],
                       let start = c.range("image")?.lowerBound, start < best?.start ?? Int.max else { continue }
                 image = trimmed(image.contains("%") ? image.removingPercentEncoding ?? image : image)
                 if image.isEmpty || !image.contains(where: \.isLetter) { continue }
-                if loose && !image.contains(where: { $0 == "/" || $0 == ":" || $0 == "." || $0 == "@" }) { continue }
+                switch looseness {
+                case .strict: break
+                case .parses: guard case .success = ImageReference.parse(image) else { continue }
+                case .shaped: guard image.contains(where: { $0 == "/" || $0 == ":" || $0 == "." || $0 == "@" }) else { continue }
+                }
                 if let tag = c["tag"], !tag.isEmpty, !image.contains("@") {
                     image += (tag.contains(":") ? "@" : ":") + tag
                 }

@@ -106,6 +106,85 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(classify(#"Failed to pull image "nginx:1.27": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused""#)?.cause == .runtimeError)
     }
 
+    /// Step 1: every producer's pull context makes a failure; an unheard-of cause inside it is
+    /// `unknown`, never null.
+    @Test(arguments: [
+        #"  Warning  Failed  1m  kubelet  Failed to pull image "acme/x:1": rpc error: code = Unknown desc = flux capacitor melted"#,
+        #"E1122 10:00:00.000000    2345 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = Unknown desc = flux capacitor melted" image="acme/x:1""#,
+        #"time="2025-11-22T10:00:00Z" level=error msg="PullImage \"acme/x:1\" failed" error="flux capacitor melted""#,
+        #"time="2025-11-22T10:00:00Z" level=info msg="trying next host" error="failed to do request: Head \"https://registry-1.docker.io/v2/acme/x/manifests/1\": flux capacitor melted" host=registry-1.docker.io"#,
+        "FATA[0000] pulling image: rpc error: code = Unknown desc = flux capacitor melted",
+        "Error: initializing source docker://quay.io/acme/x:1: flux capacitor melted",
+        "Error response from daemon: Get \"https://registry.example/v2/\": flux capacitor melted",
+        "\t[ERROR ImagePull]: failed to pull image registry.k8s.io/pause:3.9: output: flux capacitor melted, error: exit status 1",
+        "ERROR: failed to solve: acme/base:1: flux capacitor melted",
+        "ctr: failed to resolve reference \"docker.io/acme/x:1\": flux capacitor melted",
+        "CannotPullContainerError: flux capacitor melted",
+        "Jan 10 12:06:42 h dockerd[1]: time=\"2022-01-10T12:06:42Z\" level=error msg=\"Not continuing with pull after error: flux capacitor melted\"",
+        "Error: 3 errors occurred while pulling:",
+    ])
+    func everyProducersPullContextMakesAFailure(_ line: String) {
+        #expect(classify(line)?.cause == .unknown, "\(line)")
+    }
+
+    /// Step 1: texts that prove a failed pull by themselves, and the status forms.
+    @Test(arguments: [
+        ("Error response from daemon: manifest for acme/x:9 not found: manifest unknown: manifest unknown", Cause.tagNotFound),
+        (#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#, .repositoryNotFound),
+        ("denied: requested access to the resource is denied", .accessDenied),
+        ("toomanyrequests: You have reached your pull rate limit.", .rateLimited),
+        ("no matching manifest for linux/arm64/v8 in the manifest list entries", .platformMismatch),
+        ("web-6f9c7d-x2x9p   0/1     ImagePullBackOff   0          5m", .backoff),
+        ("coredns-5d78c9869d-8x2kq   0/1     Init:ErrImagePull   0          2m", .backoff),
+        ("api-0   0/1     ErrImageNeverPull   0          5m", .neverPull),
+        ("error: docker.io/library/php:1.8.4-apache-nope: not found", .tagNotFound),
+        ("failed to register layer: Error processing tar file(exit status 1): write /usr/lib/x.so: no space left on device", .diskPressure),
+    ] as [(String, Cause)])
+    func standAloneSignaturesNeedNoContext(_ line: String, _ cause: Cause) {
+        #expect(classify(line)?.cause == cause, "\(line)")
+    }
+
+    /// Step 1: the same answers refuse pushes; a push is not a pull failure.
+    @Test(arguments: [
+        "denied: requested access to the resource is denied (while pushing docker.io/acme/app:1)",
+        "unauthorized: authentication required (docker push acme/app:1)",
+        "/moby.buildkit.v1.Control/Solve returned error: failed to push registry.example/a:1: failed commit on ref \"layer-sha256:5f\": unexpected status: 400 Bad Request",
+        #"time="2025-11-22T10:00:00Z" level=info msg="Pulling image: quay.io/acme/app:2.2" id=4db74a9337f3 name=/runtime.v1.ImageService/PullImage"#,
+        #"46.101.118.254 - - [25/May/2022:05:52:06 +0000]  "GET https://registry.example/v2/ HTTP/1.1" 401 172"#,
+    ])
+    func pushesAndAccessLogsAreNotPullFailures(_ line: String) {
+        #expect(classify(line) == nil, "\(line)")
+    }
+
+    /// Step 2: the written precedence (docs/rules.md) where several causes match.
+    @Test(arguments: [
+        // A worded denial outranks the 401 / authentication-required beside it…
+        ("Error reading manifest latest in docker.io/library/x: errors: denied: requested access to the resource is denied unauthorized: authentication required", Cause.accessDenied),
+        ("failed to fetch oauth token: unexpected status: 401 Unauthorized: access token has insufficient scopes", .accessDenied),
+        // …a bare 401 or 403 is unauthorized.
+        ("failed to resolve reference \"ghcr.io/a/b:1\": unexpected status from HEAD request to https://ghcr.io/v2/a/b/manifests/1: 403 Forbidden", .unauthorized),
+        ("Error: INSTALLATION FAILED: failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized", .unauthorized),
+        // quay's wording is a denial, ECR's expired token a credential problem.
+        ("Failed to pull image \"quay.io/a/b:1\": reading manifest 1 in quay.io/a/b: unauthorized: access to the requested resource is not authorized", .accessDenied),
+        ("ERROR: denied: Your Authorization Token has expired. Please run 'aws ecr get-login' to fetch a new one.", .unauthorized),
+        // A missing credential helper is the node's configuration.
+        (#"ERROR: failed to solve: python:3.10: failed to resolve source metadata for docker.io/library/python:3.10: error getting credentials - err: exec: "docker-credential-desktop": executable file not found in $PATH"#, .runtimeError),
+        // The disk, not the layer extraction that hit it.
+        ("failed to extract layer sha256:4f: write /var/lib/containerd/x: no space left on device: unknown", .diskPressure),
+        // A proxy's DNS failure is the proxy's.
+        ("Error: initializing source docker://quay.io/a:1: pinging container registry quay.io: Get \"https://quay.io/v2/\": proxyconnect tcp: dial tcp: lookup proxy.corp: no such host", .proxyError),
+        // Schema 1 content containerd cannot fetch is the runtime's limit, not the registry's fault.
+        ("FATA[0000] pulling image failed: failed to copy: httpReaderSeeker: failed open: could not fetch content descriptor sha256:13 (application/vnd.docker.distribution.manifest.v1+prettyjws) from remote: not found", .runtimeError),
+        // A blob missing on a mirror is the registry's.
+        ("PullImage \"a/b:1\" failed: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor sha256:fe (application/vnd.docker.image.rootfs.diff.tar.gzip) from remote: not found", .registryError),
+        // A bare runtime deadline is a stalled pull; a deadline on a named request a timeout.
+        ("Failed to pull image \"a:1\": rpc error: code = DeadlineExceeded desc = context deadline exceeded", .pullStalled),
+        ("failed to do request: Head \"https://mcr.microsoft.com/v2/x/manifests/1\": context deadline exceeded", .networkTimeout),
+    ] as [(String, Cause)])
+    func precedenceAsDocumented(_ line: String, _ cause: Cause) {
+        #expect(classify(line)?.cause == cause, "\(line)")
+    }
+
     @Test func imageAsWrittenAndRegistryFromTheNormalizedReference() throws {
         let c = try #require(classify(#"E1122 10:00:00.000000    2345 kuberuntime_image.go:55] "Failed to pull image" err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/redis:7.2\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/redis/manifests/sha256:0f: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit" image="redis:7.2" pod="data/cache-0""#))
         #expect(c.cause == .rateLimited && c.image == "redis:7.2" && c.registry == "docker.io" && c.repository == "library/redis")
