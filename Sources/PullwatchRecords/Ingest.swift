@@ -94,7 +94,7 @@ public struct BlockDecoder {
     /// The literal prefilter (nil: every line is decoded).
     public let gate: LiteralSet?
     /// Whether one-line JSON values without a literal may be skipped too: only when every
-    /// literal is still visible in JSON-escaped text (`JSONValidation.survivesEscaping`).
+    /// literal is still visible in JSON-escaped text (`JSONValidation.setSurvivesEscaping`).
     public let gatesJSON: Bool
     private var hits: [Int] = []
 
@@ -102,7 +102,7 @@ public struct BlockDecoder {
     public init(decoder: RecordDecoder, gate: LiteralSet?) {
         self.decoder = decoder
         self.gate = gate
-        self.gatesJSON = gate.map { $0.literals.allSatisfy(JSONValidation.survivesEscaping) } ?? false
+        self.gatesJSON = gate.map { JSONValidation.setSurvivesEscaping($0.literals) } ?? false
         hits.reserveCapacity(1024)
     }
 

@@ -37,6 +37,35 @@ public enum JSONValidation {
         return escaped.withUnsafeBytes { e in literal.withUnsafeBytes { l in ByteSearch.find(l, in: e) != nil } }
     }
 
+    /// Whether text containing one of `literals` still contains one of them once written as a
+    /// JSON string: each literal survives escaping by itself, or its escaped form (`"` → `\"`,
+    /// `\` → `\\`) is in the set too, or it is itself the escaped form of one in the set (the
+    /// deepest level). `Gate` adds the forms of one and two levels: text quoted once (klog,
+    /// logrus fields) inside one JSON wrapper (journal, shipper) is covered.
+    public static func setSurvivesEscaping(_ literals: [[UInt8]]) -> Bool {
+        let set = Set(literals)
+        let escapedForms = Set(literals.compactMap(escaped))
+        return literals.allSatisfy { survivesEscaping($0) || escaped($0).map(set.contains) == true || escapedForms.contains($0) }
+    }
+
+    /// `literal` with `"` and `\` escaped as a JSON string writes them; nil when it has a byte
+    /// some encoders escape and others do not (`/`, `<`, `>`, `&`, `'`, control, non-ASCII).
+    public static func escaped(_ literal: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        for b in literal {
+            switch b {
+            case 0..<0x20, 0x80...0xFF, UInt8(ascii: "/"), UInt8(ascii: "<"), UInt8(ascii: ">"),
+                 UInt8(ascii: "&"), UInt8(ascii: "'"):
+                return nil
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\")); out.append(b)
+            default:
+                out.append(b)
+            }
+        }
+        return out
+    }
+
     private struct Validator {
         let b: UnsafeRawBufferPointer
         let stack: UnsafeMutableBufferPointer<Bool>   // true: object, false: array

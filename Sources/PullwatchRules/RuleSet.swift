@@ -209,9 +209,19 @@ public struct Gate: Sendable {
     /// The multi-literal search over them.
     public let search: LiteralSet
 
-    /// A gate for `literals`.
+    /// A gate for `literals`. A literal with `"` or `\` is also searched in its escaped forms,
+    /// once and twice (`Get "https` → `Get \"https` in klog and containerd's quoted fields,
+    /// `Get \\\"https` in those lines shipped as JSON), so the rules' literals can be written as
+    /// the message reads.
     public init(literals: [String]) {
-        self.literals = literals.map { Array($0.utf8) }
+        var all = literals.map { Array($0.utf8) }
+        for literal in all where literal.contains(UInt8(ascii: "\"")) || literal.contains(UInt8(ascii: "\\")) {
+            if let once = JSONValidation.escaped(literal) {
+                all.append(once)
+                if let twice = JSONValidation.escaped(once) { all.append(twice) }
+            }
+        }
+        self.literals = Array(Set(all)).sorted { $0.lexicographicallyPrecedes($1) }
         self.search = LiteralSet(self.literals)
     }
 
