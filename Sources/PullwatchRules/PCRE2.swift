@@ -160,6 +160,12 @@ public final class MatchScratch {
     let matchData: OpaquePointer
     let context: OpaquePointer
     let jitStack: OpaquePointer?
+    /// The worker's recent classifications by message (`RuleSet.classify`): a failing pull
+    /// repeats the same text on every retry and every node, so most records are decided by one
+    /// dictionary lookup. Bounded: emptied when it reaches `classificationCacheLimit`.
+    var classifications: [ClassificationKey: Classification?] = [:]
+    /// Entries kept before `classifications` is emptied.
+    static let classificationCacheLimit = 4096
 
     /// Scratch with `limits`.
     public init(limits: MatchLimits = .default) {

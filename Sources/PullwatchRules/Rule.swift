@@ -27,6 +27,10 @@ public struct Rule: Sendable {
     public var location: SourceLocation
     /// The compiled pattern.
     public var regex: Regex
+    /// A veto: the rule does not apply to a message this matches (`push` for the registry
+    /// answers that also refuse pushes). Kept apart from `pattern` so the pattern stays a plain
+    /// alternation PCRE2 can start-scan quickly.
+    public var unless: Regex?
 
     /// Whether the rule can make a record a pull failure by itself.
     public var standsAlone: Bool { cause.isContext || !requiresFailure }

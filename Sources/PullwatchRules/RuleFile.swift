@@ -28,7 +28,7 @@ public enum RuleFileParser {
     }
 
     static let ruleKeys: Set<String> = ["id", "cause", "pattern", "title", "severity", "priority", "requires_failure",
-                                        "literals", "samples", "non_samples"]
+                                        "literals", "samples", "non_samples", "unless"]
     static let sampleKeys: Set<String> = ["line", "image", "registry", "node", "pod", "namespace"]
     static let causeKeys: Set<String> = ["title", "explanation", "remediation", "summary"]
 
@@ -167,6 +167,14 @@ public enum RuleFileParser {
             out.errors.append(contentsOf: errors + [RuleFileError(location: at("pattern"), ruleID: id, message: "\(error)")])
             return
         }
+        var unless: Regex?
+        if let u = fields["unless"]?.string {
+            do { unless = try Regex(u) } catch let e as RegexCompileError {
+                errors.append(RuleFileError(location: at("unless"), ruleID: id, message: "unless: \(e.description)"))
+            } catch {
+                errors.append(RuleFileError(location: at("unless"), ruleID: id, message: "unless: \(error)"))
+            }
+        }
         var priority = cause.defaultPriority
         if let p = fields["priority"] {
             if let v = p.int { priority = v } else {
@@ -220,6 +228,6 @@ public enum RuleFileParser {
         out.errors.append(contentsOf: errors)
         out.rules.append(Rule(id: id, cause: cause, pattern: pattern, title: fields["title"]?.string, severity: severity,
                               priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
-                              nonSamples: nonSamples, location: location, regex: regex))
+                              nonSamples: nonSamples, location: location, regex: regex, unless: unless))
     }
 }

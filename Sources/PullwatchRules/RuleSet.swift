@@ -16,8 +16,15 @@ public final class RuleSet: @unchecked Sendable {
     /// Rule ids replaced by later files (for `rules list`).
     public let replaced: [String: SourceLocation]
 
+    /// The rules that can make a record a failure (contexts and stand-alone signatures).
+    let standAlone: [Rule]
+    /// The rules that only give a cause to a failure.
+    let causeRules: [Rule]
+
     init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
         self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
+        self.standAlone = self.rules.filter(\.standsAlone)
+        self.causeRules = self.rules.filter { !$0.standsAlone }
         self.causes = causes
         self.replaced = replaced
         self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted())
@@ -109,25 +116,47 @@ public final class RuleSet: @unchecked Sendable {
     /// capture, else any matching rule's, else the record's own (`image=` field or the first
     /// quoted image reference); the registry comes from the normalized image.
     public func classify(_ record: Record, scratch: MatchScratch) -> Classification? {
+        // The result depends only on the message and the record's `image=` field.
+        let key = ClassificationKey(message: record.message, image: record.field("image"))
+        if let known = scratch.classifications[key] { return known }
+        let result = classifyUncached(record, scratch: scratch)
+        if scratch.classifications.count >= MatchScratch.classificationCacheLimit { scratch.classifications.removeAll(keepingCapacity: true) }
+        scratch.classifications[key] = result
+        return result
+    }
+
+    private func classifyUncached(_ record: Record, scratch: MatchScratch) -> Classification? {
         var matches: [(rule: Rule, captures: [String: String])] = []
-        var isFailure = false
         var subject = record.message
         subject.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            for rule in rules {
+            func run(_ rule: Rule) -> Bool {
                 switch rule.regex.match(raw, scratch: scratch) {
                 case .match(let c):
-                    matches.append((rule, c.named))
-                    if rule.standsAlone { isFailure = true }
+                    let captures = c.named
+                    if let unless = rule.unless, case .match = unless.match(raw, scratch: scratch) { return false }
+                    matches.append((rule, captures))
+                    return true
                 case .limitHit:
                     scratch.limitHits += 1
                 case .noMatch, .error:
                     break
                 }
+                return false
+            }
+            // Step 1 first: most records the gate lets through are not failures, and the
+            // cause rules need not run for them.
+            for rule in standAlone { _ = run(rule) }
+            guard let best = matches.map(\.rule.priority).max() else { return }
+            // Step 2 in precedence order: the first cause rule that matches wins, and none
+            // ranked below the best match so far can, so they are not run.
+            for rule in causeRules where rule.priority >= best {
+                if run(rule) { break }
             }
         }
-        // Sorted by precedence: once the record is a failure, the first match wins.
-        guard isFailure, let winner = matches.first else { return nil }
+        // By precedence: once the record is a failure, the first match wins.
+        matches.sort { a, b in a.rule.priority != b.rule.priority ? a.rule.priority > b.rule.priority : a.rule.id < b.rule.id }
+        guard let winner = matches.first else { return nil }
         let capturedImage = winner.captures["image"] ?? matches.lazy.compactMap { $0.captures["image"] }.first
         let capturedRegistry = winner.captures["registry"]
         let target = PullTargetExtraction.target(in: record, capturedImage: capturedImage, capturedRegistry: capturedRegistry,
@@ -168,6 +197,12 @@ public final class RuleSet: @unchecked Sendable {
         }
         return s
     }
+}
+
+/// What a classification depends on: the message and the record's `image=` field.
+struct ClassificationKey: Hashable {
+    var message: String
+    var image: String?
 }
 
 /// All problems of a rule load.
