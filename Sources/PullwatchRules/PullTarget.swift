@@ -35,7 +35,7 @@ public struct PullTarget: Sendable, Equatable {
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
-    static let ref = #"[A-Za-z0-9<][A-Za-z0-9<>_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
+    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
     /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
@@ -74,6 +74,15 @@ public enum PullTargetExtraction {
         (#"(?:reference|image|Image) \\*"(?<image>[^"\\\s]+)\\*""#, .strict),
         (#"(?i)(?:unable to pull|unpacking|pulling candidate|trying to pull repository) '?(?<image>\#(ref))"#, .shaped),
         (#"image name (?<image>\#(ref))"#, .shaped),
+        (#"[Ii]mage pull failed:? (?:for )?(?<image>\#(ref))"#, .shaped),
+        (#"node image \((?<image>\#(ref))\)"#, .shaped),
+        (#"waiting to start: (?<image>\#(ref)) can"#, .strict),
+        (#"for image (?<image>\#(ref))"#, .shaped),
+        (#" but \\*"(?<image>[^"\\\s]+)\\*" could not be found"#, .strict),
+        (#"parse image ref(?:erence)? \\*"(?<image>[^"\\]+)"#, .strict),
+        (#"\bImage (?<image>\#(ref))"#, .shaped),
+        (#"\bimage=\\*"?(?<image>\#(ref))"#, .strict),
+        (#"(?:^|[\s(])(?<image>\#(ref)): (?:toomanyrequests|failed to|resolving|not found|unauthorized|denied)"#, .shaped),
         (#"oci://(?<image>\#(ref))"#, .strict),
         (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, .shaped),
         (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, .shaped),
@@ -95,7 +104,7 @@ public enum PullTargetExtraction {
         // `pinging container registry HOST` names the host even when the URL after it is redacted.
         #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)"#,
         // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
-        #"https?://\s?(?<host>[A-Za-z0-9_.<>-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
+        #"https?://\s?(?<host>[A-Za-z0-9_.<>*#-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
         #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
