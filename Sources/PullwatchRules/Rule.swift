@@ -34,6 +34,10 @@ public struct Rule: Sendable {
 
     /// Whether the rule can make a record a pull failure by itself.
     public var standsAlone: Bool { cause.isContext || !requiresFailure }
+
+    /// `literals` as bytes: a message with none of them cannot match (the gate's guarantee,
+    /// tested over every sample and corpus line), so the pattern need not run.
+    public var literalBytes: [[UInt8]] = []
 }
 
 /// A sample line and what classifying it must yield (nil = not checked).

@@ -23,7 +23,11 @@ public final class RuleSet: @unchecked Sendable {
 
     init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
         self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
-        self.standAlone = self.rules.filter(\.standsAlone)
+        self.standAlone = self.rules.filter(\.standsAlone).map { rule in
+            var r = rule
+            r.literalBytes = rule.literals.map { Array($0.utf8) }
+            return r
+        }
         self.causeRules = self.rules.filter { !$0.standsAlone }
         self.causes = causes
         self.replaced = replaced
@@ -131,6 +135,9 @@ public final class RuleSet: @unchecked Sendable {
         subject.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
             func run(_ rule: Rule) -> Bool {
+                if !rule.literalBytes.isEmpty, !rule.literalBytes.contains(where: { lit in
+                    lit.withUnsafeBytes { ByteSearch.find($0, in: raw) != nil }
+                }) { return false }
                 switch rule.regex.match(raw, scratch: scratch) {
                 case .match(let c):
                     let captures = c.named
