@@ -21,18 +21,7 @@ public enum JSONValidation {
     /// (`" failed` → `\" failed`). Escaping is per character, so escaped(text) contains
     /// escaped(literal), which then contains the literal.
     public static func survivesEscaping(_ literal: [UInt8]) -> Bool {
-        var escaped: [UInt8] = []
-        for b in literal {
-            switch b {
-            case 0..<0x20, 0x80...0xFF, UInt8(ascii: "/"), UInt8(ascii: "<"), UInt8(ascii: ">"),
-                 UInt8(ascii: "&"), UInt8(ascii: "'"):
-                return false
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                escaped.append(UInt8(ascii: "\\")); escaped.append(b)
-            default:
-                escaped.append(b)
-            }
-        }
+        guard let escaped = escaped(literal) else { return false }
         guard escaped.count != literal.count else { return true }
         return escaped.withUnsafeBytes { e in literal.withUnsafeBytes { l in ByteSearch.find(l, in: e) != nil } }
     }
