@@ -116,9 +116,10 @@ public final class RuleSet: @unchecked Sendable {
     ///
     /// A record is a pull failure when a failure-context rule (`backoff`, `unknown`) or a
     /// stand-alone rule matches. Among the rules that apply, the highest priority wins; rules
-    /// with `requires_failure` apply only to pull failures. The image is the winner's `image`
-    /// capture, else any matching rule's, else the record's own (`image=` field or the first
-    /// quoted image reference); the registry comes from the normalized image.
+    /// with `requires_failure` apply only to pull failures. Image and registry come from
+    /// `PullTargetExtraction` (a rule's `image` capture, the record's `image=` field, the
+    /// outermost reference in the message, else the registry request URL). Results are
+    /// remembered per worker by message (`MatchScratch`).
     public func classify(_ record: Record, scratch: MatchScratch) -> Classification? {
         // The result depends only on the message and the record's `image=` field.
         let key = ClassificationKey(message: record.message, image: record.field("image"))
