@@ -31,7 +31,8 @@ public struct PullTarget: Sendable, Equatable {
 
 /// The one extractor for the image and registry of a failure: every wrapper the producers
 /// use (kubelet, containerd, CRI-O/podman, Docker, crictl, kubeadm, BuildKit, ctr, ECS) and
-/// the registry request URLs they print. Table-driven; the order is the order of trust.
+/// the registry request URLs they print. Table-driven: for the image, the earliest reference
+/// a pattern vouches for; for the registry, the patterns in the order of trust.
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
