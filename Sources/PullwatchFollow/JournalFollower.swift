@@ -67,6 +67,7 @@ public final class JournalFollower {
         if let c = entryCursor { cursor = c }
         if let t = entryRealtime { realtime = max(realtime, t) }
         var records = 0
+        decoder.followClock()
         pendingLine.withUnsafeBytes { raw in
             decoder.decode(Line(bytes: raw, number: line)) { r in records += 1; emit(r) }
         }

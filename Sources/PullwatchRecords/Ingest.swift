@@ -108,6 +108,7 @@ public struct BlockDecoder {
 
     /// Decodes the candidate lines of `block`; counts decoded lines and reports cut lines.
     public mutating func process(_ block: LineBlock, summary: inout IngestSummary, emit: (Record) -> Void) {
+        decoder.followClock()
         // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
         hits.removeAll(keepingCapacity: true)
         if let gate {

@@ -13,8 +13,8 @@ public struct DecoderOptions: Sendable {
     /// Where shipper records keep the message and the host.
     public var keys: RecordKeys
 
-    /// Defaults, with years inferred relative to `now`.
-    public init(years: YearInference = YearInference(reference: Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9))),
+    /// Defaults, with years inferred relative to the clock.
+    public init(years: YearInference = .clock,
                 maxLineBytes: MaxLineBytes = .default, maxJSONValueBytes: Int = 64 << 20, keys: RecordKeys = RecordKeys()) {
         self.years = years
         self.maxLineBytes = maxLineBytes
@@ -54,7 +54,13 @@ public final class RecordDecoder {
     /// The source name used in records and errors.
     public let source: String
     /// The options in force.
-    public let options: DecoderOptions
+    public private(set) var options: DecoderOptions
+    /// Moves the year reference to `now` when it follows the clock (`YearInference.clock`);
+    /// `BlockDecoder` calls it for every block.
+    public func followClock(now: Timestamp = Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9))) {
+        if options.years.followsClock { options.years.reference = now }
+    }
+
     /// Problems met so far (malformed JSON values, over-long values).
     public private(set) var errors: [InputError] = []
     /// JSON values skipped because they were malformed or too large.

@@ -1,3 +1,4 @@
+import Foundation
 /// A UTC instant with nanosecond precision, stored as nanoseconds since the Unix epoch.
 ///
 /// Parsing is hand-written over bytes (no `DateFormatter`): it runs once per candidate line.
@@ -94,9 +95,20 @@ public enum Civil {
 public struct YearInference: Sendable {
     /// The instant logs are assumed to be read at (normally "now").
     public var reference: Timestamp
+    /// Whether `reference` moves with the clock as reading goes on (per block: a follow that
+    /// runs for weeks dates today's yearless lines in today's year). False for a fixed
+    /// reference (tests, golden outputs).
+    public var followsClock = false
 
-    /// Infers years relative to `reference`.
+    /// Infers years relative to `reference`, which stays fixed.
     public init(reference: Timestamp) { self.reference = reference }
+
+    /// Infers years relative to the clock, read again for every block.
+    public static var clock: YearInference {
+        var y = YearInference(reference: Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9)))
+        y.followsClock = true
+        return y
+    }
 
     /// The UTC instant for a yearless date-time.
     public func resolve(month: Int64, day: Int64, secondsOfDay: Int64, nanos: Int64) -> Timestamp? {

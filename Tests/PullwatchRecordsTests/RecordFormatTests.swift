@@ -359,3 +359,41 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(records[1].timestamp == TimeParsing.rfc3339(name == "journalctl-short-iso.txt" ? "2025-11-22T10:00:01Z" : "2025-11-22T10:00:00.1Z"))
     }
 }
+
+/// Regression: follow fixed its year reference at start, so after a day of running, yearless
+/// klog and syslog lines written today resolved to the previous year (issue 11).
+@Suite struct YearFollowsTheClockTests {
+    @Test func aLongRunningDecoderDatesTodaysLinesInTodaysYear() {
+        let start = t("2026-03-01T00:00:00Z")
+        var years = YearInference(reference: start)
+        years.followsClock = true
+        let decoder = RecordDecoder(source: "kubelet.log", options: DecoderOptions(years: years))
+        // Written three days after the decoder started.
+        let line = "Mar 04 10:00:00 node-a kubelet[1]: E0304 10:00:00.000000 1 kuberuntime_image.go:55] \"Failed to pull image\""
+        func year() -> Int64? {
+            var records: [Record] = []
+            line.withBytes { decoder.decode(Line(bytes: $0, number: 1)) { records.append($0) } }
+            return records.first?.timestamp.map { Civil.date(fromDays: $0.seconds / 86_400).year }
+        }
+        #expect(year() == 2025)                       // what a fixed reference does: a year back
+        decoder.followClock(now: t("2026-03-04T10:00:01Z"))
+        #expect(year() == 2026)
+    }
+
+    @Test func blocksReadTheClock() {
+        var years = YearInference(reference: t("2020-01-01T00:00:00Z"))
+        years.followsClock = true
+        let decoder = RecordDecoder(source: "x", options: DecoderOptions(years: years))
+        var blocks = BlockDecoder(decoder: decoder, gate: nil)
+        var summary = IngestSummary()
+        let bytes = Array("Jan 02 00:00:00 node-a kubelet[1]: hello\n".utf8)
+        bytes.withUnsafeBytes { blocks.process(LineBlock(bytes: $0, firstLineNumber: 1, lineCount: 1, truncated: false), summary: &summary) { _ in } }
+        #expect(decoder.options.years.reference.seconds > t("2026-01-01T00:00:00Z").seconds)
+    }
+
+    @Test func aFixedReferenceStaysFixed() {
+        let decoder = RecordDecoder(source: "x", options: fixedOptions)
+        decoder.followClock()
+        #expect(decoder.options.years.reference == fixedOptions.years.reference)
+    }
+}
