@@ -185,6 +185,20 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(classify(line)?.cause == cause, "\(line)")
     }
 
+    /// Wordings read from the producers' sources (containerd core/remotes/docker, containers/image
+    /// docker/ and copy/), wrapped as the kubelet or podman print them.
+    @Test(arguments: [
+        ("Failed to pull image \"a:1\": failed to copy: FetcherByDigest: content mismatch: sha256:aa != sha256:bb", Cause.digestMismatch),
+        ("Failed to pull image \"a:1\": failed to authorize: failed to handle basic auth because missing username or secret", .unauthorized),
+        (#"PullImage "a:1" failed error="failed to pull and unpack image: media type "application/vnd.oci.x" is no longer supported since containerd v2.0""#, .runtimeError),
+        ("Error: copying layer: happened during read: Digest did not match, expected sha256:11, got sha256:22", .digestMismatch),
+        ("Error: initializing image from source docker://quay.io/a/b:1: can't talk to a V1 container registry", .unknown),
+        ("Error: copying system image from manifest list: choosing an image from manifest list docker://quay.io/a/b:1: no image found in image index for architecture arm64", .platformMismatch),
+    ] as [(String, Cause)])
+    func upstreamWordings(_ line: String, _ cause: Cause) {
+        #expect(classify(line)?.cause == cause, "\(line)")
+    }
+
     @Test func imageAsWrittenAndRegistryFromTheNormalizedReference() throws {
         let c = try #require(classify(#"E1122 10:00:00.000000    2345 kuberuntime_image.go:55] "Failed to pull image" err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/redis:7.2\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/redis/manifests/sha256:0f: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit" image="redis:7.2" pod="data/cache-0""#))
         #expect(c.cause == .rateLimited && c.image == "redis:7.2" && c.registry == "docker.io" && c.repository == "library/redis")
