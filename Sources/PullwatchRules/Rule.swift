@@ -37,7 +37,7 @@ public struct Rule: Sendable {
 
     /// `literals` as bytes: a message with none of them cannot match (the gate's guarantee,
     /// tested over every sample and corpus line), so the pattern need not run.
-    public var literalBytes: [[UInt8]] = []
+    public internal(set) var literalBytes: [[UInt8]] = []
 }
 
 /// A sample line and what classifying it must yield (nil = not checked).

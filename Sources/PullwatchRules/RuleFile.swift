@@ -226,8 +226,10 @@ public enum RuleFileParser {
             n.string.map { SampleLine(line: $0, location: SourceLocation(file: file, line: n.mark?.line ?? location.line)) }
         }
         out.errors.append(contentsOf: errors)
-        out.rules.append(Rule(id: id, cause: cause, pattern: pattern, title: fields["title"]?.string, severity: severity,
-                              priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
-                              nonSamples: nonSamples, location: location, regex: regex, unless: unless))
+        var rule = Rule(id: id, cause: cause, pattern: pattern, title: fields["title"]?.string, severity: severity,
+                        priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
+                        nonSamples: nonSamples, location: location, regex: regex, unless: unless)
+        rule.literalBytes = literals.map { Array($0.utf8) }
+        out.rules.append(rule)
     }
 }

@@ -23,11 +23,7 @@ public final class RuleSet: @unchecked Sendable {
 
     init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
         self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
-        self.standAlone = self.rules.filter(\.standsAlone).map { rule in
-            var r = rule
-            r.literalBytes = rule.literals.map { Array($0.utf8) }
-            return r
-        }
+        self.standAlone = self.rules.filter(\.standsAlone)
         self.causeRules = self.rules.filter { !$0.standsAlone }
         self.causes = causes
         self.replaced = replaced
