@@ -18,10 +18,23 @@ build_module() { # name, sources...
 }
 build_module PullwatchIO Sources/PullwatchIO/*.swift
 build_module PullwatchRecords Sources/PullwatchRecords/*.swift
-# Only the image-reference parser of PullwatchRules (the rest needs Yams and the embedded rules).
-build_module PullwatchRules Sources/PullwatchRules/ImageReference.swift
-swiftc "${FLAGS[@]}" -module-name FuzzIngest Fuzz/FuzzIngest.swift \
-  "$OUT/libPullwatchRules.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" -lz -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
+# PullwatchRules, built once for both fuzzers, with Yams (its libyaml C sources too) and the
+# embedded default rules, which SwiftPM's plugin generates (EmbedRules is built to do it here).
+swift package resolve >/dev/null
+swift build --target EmbedRules >/dev/null
+.build/debug/EmbedRules "$OUT/EmbeddedRules.swift" rules/*.yaml
+YAMS=.build/checkouts/Yams/Sources
+mkdir -p "$OUT/cyaml"
+for c in "$YAMS"/CYaml/src/*.c; do
+  clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I "$YAMS/CYaml/include" -o "$OUT/cyaml/$(basename "$c" .c).o" "$c"
+done
+ar rcs "$OUT/libCYaml.a" "$OUT"/cyaml/*.o
+swiftc "${FLAGS[@]}" -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" -module-name Yams -emit-module -emit-module-path "$OUT/Yams.swiftmodule" \
+  -emit-library -static -o "$OUT/libYams.a" "$YAMS"/Yams/*.swift 2> >(grep -v "warning" >&2)
+build_module PullwatchRules Sources/PullwatchRules/*.swift "$OUT/EmbeddedRules.swift" -I "$YAMS/CYaml/include"
+swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzIngest Fuzz/FuzzIngest.swift \
+  "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
+  -lz -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
 
 # Seeds: small real-shaped inputs, split into pieces libFuzzer can grow from.
 if [ -z "$(ls -A "$OUT/corpus")" ]; then
@@ -35,20 +48,7 @@ fi
 "$OUT/fuzz-ingest" "$OUT/corpus" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=4096 \
   -artifact_prefix="$OUT/artifacts/" -print_final_stats=1
 
-# The rule path: Yams (its libyaml C sources too) and all of PullwatchRules with the embedded
-# default rules, which SwiftPM's plugin generates (EmbedRules is built to do it here).
-swift package resolve >/dev/null
-swift build --target EmbedRules >/dev/null
-.build/debug/EmbedRules "$OUT/EmbeddedRules.swift" rules/*.yaml
-YAMS=.build/checkouts/Yams/Sources
-mkdir -p "$OUT/cyaml"
-for c in "$YAMS"/CYaml/src/*.c; do
-  clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I "$YAMS/CYaml/include" -o "$OUT/cyaml/$(basename "$c" .c).o" "$c"
-done
-ar rcs "$OUT/libCYaml.a" "$OUT"/cyaml/*.o
-swiftc "${FLAGS[@]}" -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" -module-name Yams -emit-module -emit-module-path "$OUT/Yams.swiftmodule" \
-  -emit-library -static -o "$OUT/libYams.a" "$YAMS"/Yams/*.swift 2> >(grep -v "warning" >&2)
-build_module PullwatchRules Sources/PullwatchRules/*.swift "$OUT/EmbeddedRules.swift" -I "$YAMS/CYaml/include"
+# The rule path.
 swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzRules Fuzz/FuzzRules.swift \
   "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
   -lz -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
