@@ -26,7 +26,7 @@ BARS = {"dev": 0.98, "test": 0.95}
 
 
 def load(split):
-    path = os.path.join(HERE, f"{split}.jsonl")
+    path = split if split.endswith(".jsonl") else os.path.join(HERE, f"{split}.jsonl")
     with open(path, encoding="utf-8") as f:
         return [json.loads(l) for l in f if l.strip()]
 
@@ -96,9 +96,10 @@ def main():
     ap.add_argument("--split", default="all", choices=["dev", "test", "all"])
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--file", help="evaluate this JSON Lines file instead of a split (a new round, before it is split)")
     a = ap.parse_args()
     ok = True
-    for split in (["dev", "test"] if a.split == "all" else [a.split]):
+    for split in ([a.file] if a.file else ["dev", "test"] if a.split == "all" else [a.split]):
         cases = load(split)
         if not cases:
             print(f"== {split}: empty (the next held-out round goes here; README.md)\n")
