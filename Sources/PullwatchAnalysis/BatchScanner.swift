@@ -71,7 +71,7 @@ public enum BatchScanner {
                                   gate: options.useGate ? gate.search : nil,
                                   progress: progress.map { p in { p.add(bytes: UInt64($0)) } }) { record in
             if let c = rules.classify(record, scratch: scratch) {
-                a.observations.append(Observation(record: record, classification: c))
+                a.add(Observation(record: record, classification: c))
             }
         }
         a.input.sources = 1

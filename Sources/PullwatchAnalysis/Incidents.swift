@@ -4,25 +4,34 @@ import PullwatchRules
 /// Correlation of failure records into attempts and incidents. The rules (documented in
 /// docs/incidents.md and tested):
 ///
-/// - **Attempt**: records of one node and one normalized image whose times lie within
-///   `attemptWindow` (5 s) of the first one are one pull attempt — containerd's error,
-///   kubelet's "PullImage from image service failed" / "Failed to pull image", "Error syncing
-///   pod" and the `Failed` event of one pull. Event occurrences count as attempts (an event
-///   with count 4 reports four failed pulls). Records without a time are attempts of their own.
+/// - **Attempt**: records of one node and one normalized image that follow each other with no
+///   pause longer than `attemptWindow` (5 s) are one pull attempt — containerd's error, kubelet's
+///   "PullImage from image service failed" / "Failed to pull image", "Error syncing pod" and the
+///   `Failed` event of one pull. Event occurrences count as attempts (an event with count 4
+///   reports four failed pulls). Records without a time are attempts of their own.
 /// - **Cause of an attempt**: the most specific cause among its records (precedence of
 ///   docs/rules.md). An attempt that only says `backoff` takes the cause of the nearest attempt
-///   for the same node and image, else of any attempt for that image; back-off records are
-///   counted in `records` but are not attempts (nothing was pulled).
+///   for the same node and image, else for that image, else for the same pod, among the
+///   attempts that started no later than `lookahead` (30 min) after it ended; back-off records are counted
+///   in `records` but are not attempts (nothing was pulled).
 /// - **Incident**: attempts with the same cause and registry — and repository, unless the
 ///   cause belongs to the registry (`registryCauses`) — split where no attempt happened for
 ///   `quietGap` (30 min).
 /// - **Scope**: `node` for causes that live on the node (`nodeCauses`: disk, runtime) or when
 ///   all failures are on one node; otherwise `registry` for `registryCauses`, else `image`.
 public enum Incidents {
-    /// Records of one node and image this close in time are one attempt.
+    /// Records of one node and image with no longer pause between them are one attempt.
     public static let attemptWindow: Int64 = 5_000_000_000
     /// A pause this long ends an incident; the next attempt opens a new one.
     public static let quietGap: Int64 = 30 * 60 * 1_000_000_000
+    /// How long after an attempt's last record the live modes wait before it is final (records
+    /// of one pull from several sources arrive this much out of order at most).
+    public static let settle: Int64 = 60_000_000_000
+    /// How far ahead of its end a back-off only attempt looks for the attempt whose cause it
+    /// takes (a back-off event can be older than the first failure a log still holds).
+    public static let lookahead: Int64 = quietGap
+    /// How long final attempts stay in the index back-off attempts take their cause from.
+    public static let indexSpan: Int64 = quietGap + lookahead + settle
     /// Causes that belong to the registry or the path to it: one incident per registry.
     public static let registryCauses: Set<Cause> = [.unauthorized, .rateLimited, .networkTimeout, .dnsFailure,
                                                     .connectionFailed, .tlsError, .proxyError, .registryError, .pullStalled]
@@ -30,202 +39,72 @@ public enum Incidents {
     public static let nodeCauses: Set<Cause> = [.diskPressure, .runtimeError]
     /// Longest node and pod lists in an incident; the rest is "+N more".
     public static let listLimit = 10
+    /// Raw messages kept per attempt and per incident.
+    public static let sampleLimit = 5
+    /// Message shapes kept per incident (the report shows 5).
+    public static let shapeLimit = 20
 
-    struct Attempt {
-        var node: String?
-        var imageKey: String?
-        var start: Int64?
-        var observations: [Counting.Weighted] = []
-        var cause: Cause = .backoff
-        /// Registry, repository and image, from the records or (for back-off records that name
-        /// no image) from the attempt whose cause they took.
-        var registry: String?
-        var repository: String?
-        var imageName: String?
-        var pods: Set<String> {
-            Set(observations.compactMap { w in w.observation.pod.map { (w.observation.namespace ?? "") + "/" + $0 } })
-        }
-        var isBackoffOnly: Bool { observations.allSatisfy { $0.observation.cause == .backoff } }
-        var attempts: Int {
-            if isBackoffOnly { return 0 }
-            let events = observations.filter { $0.observation.eventKey != nil && $0.observation.cause != .backoff }
-            let lines = observations.contains { $0.observation.eventKey == nil && $0.observation.cause != .backoff }
-            return max(lines ? 1 : 0, events.reduce(0) { $0 + $1.weight }, 1)
-        }
+    /// The more specific of two causes (ties by id, so the order of records does not matter).
+    static func moreSpecific(_ a: Cause, _ b: Cause) -> Cause {
+        (a.defaultPriority, b.rawValue) > (b.defaultPriority, a.rawValue) ? a : b
     }
 
-    static func build(_ weighted: [Counting.Weighted], rules: RuleSet) -> [Incident] {
-        var attempts = correlate(weighted.filter { $0.weight > 0 })
-        assignBackoffCauses(&attempts)
-        fillImagesFromPods(&attempts)
-        // Group by incident key.
-        var groups: [String: [Attempt]] = [:]
-        for a in attempts {
-            var key = a.cause.rawValue + "\u{1F}" + (a.registry ?? "")
-            if !registryCauses.contains(a.cause) {
-                key += "\u{1F}" + (a.repository ?? a.imageKey ?? "")
-            }
-            groups[key, default: []].append(a)
-        }
-        var incidents: [Incident] = []
-        for key in groups.keys.sorted() {
-            for part in split(groups[key]!) { incidents.append(make(part, rules: rules)) }
-        }
-        return incidents.sorted { ($0.records, $0.attempts, $0.nodes.count, $1.id) > ($1.records, $1.attempts, $1.nodes.count, $0.id) }
+    static func addSamples(_ new: [String], to samples: inout [String]) {
+        for s in new where samples.count < sampleLimit && !samples.contains(s) { samples.append(s) }
     }
 
-    static func correlate(_ weighted: [Counting.Weighted]) -> [Attempt] {
-        var byPull: [String: [Counting.Weighted]] = [:]
-        var untimed: [Attempt] = []
-        for w in weighted {
-            let o = w.observation
-            guard o.time != nil else {
-                var a = Attempt(node: o.node, imageKey: o.imageKey, start: nil, observations: [w])
-                a.cause = o.cause
-                untimed.append(a)
-                continue
-            }
-            byPull[(o.node ?? "") + "\u{1F}" + (o.imageKey ?? ""), default: []].append(w)
-        }
-        var out: [Attempt] = []
-        for key in byPull.keys.sorted() {
-            var current: Attempt?
-            for w in byPull[key]! {   // already in time order
-                let t = w.observation.time!
-                if var a = current, let s = a.start, t - s <= attemptWindow {
-                    a.observations.append(w)
-                    current = a
-                } else {
-                    if let a = current { out.append(a) }
-                    current = Attempt(node: w.observation.node, imageKey: w.observation.imageKey, start: t, observations: [w])
-                }
-            }
-            if let a = current { out.append(a) }
-        }
-        out += untimed
-        for i in out.indices {
-            let obs = out[i].observations.map(\.observation)
-            out[i].cause = obs.map(\.cause).max { $0.defaultPriority < $1.defaultPriority } ?? .unknown
-            out[i].registry = obs.lazy.compactMap(\.registry).first
-            out[i].repository = obs.lazy.compactMap(\.repository).first
-            out[i].imageName = obs.lazy.compactMap(\.imageName).first
-        }
-        return out
+    /// The incident an attempt belongs to.
+    static func key(_ a: AttemptRollup) -> String {
+        var key = a.cause.rawValue + "\u{1F}" + (a.registry ?? "")
+        if !registryCauses.contains(a.cause) { key += "\u{1F}" + (a.repository ?? a.imageKey ?? "") }
+        return key
     }
 
-    static func assignBackoffCauses(_ attempts: inout [Attempt]) {
-        let known = attempts.filter { $0.cause != .backoff }
-        for i in attempts.indices where attempts[i].cause == .backoff {
-            let a = attempts[i]
-            var pool: [Attempt] = []
-            if a.imageKey != nil {
-                let sameImage = known.filter { $0.imageKey == a.imageKey }
-                let sameNode = sameImage.filter { $0.node == a.node }
-                pool = sameNode.isEmpty ? sameImage : sameNode
-            } else {
-                // "Error: ErrImagePull" names no image: use the same pod's attempts.
-                pool = samePod(a, in: known)
-            }
-            guard !pool.isEmpty else { continue }
-            let nearest = pool.min { distance($0.start, a.start) < distance($1.start, a.start) }!
-            attempts[i].cause = nearest.cause
-            attempts[i].registry = attempts[i].registry ?? nearest.registry
-            attempts[i].repository = attempts[i].repository ?? nearest.repository
-            attempts[i].imageName = attempts[i].imageName ?? nearest.imageName
-            attempts[i].imageKey = attempts[i].imageKey ?? nearest.imageKey
-        }
-    }
-
-    /// Attempts that name no image ("Error: InvalidImageName") take registry, repository
-    /// and image from an attempt of the same pod with the same cause.
-    static func fillImagesFromPods(_ attempts: inout [Attempt]) {
-        let named = attempts.filter { $0.imageKey != nil }
-        for i in attempts.indices where attempts[i].imageKey == nil {
-            let pool = samePod(attempts[i], in: named).filter { $0.cause == attempts[i].cause }
-            guard let match = pool.min(by: { distance($0.start, attempts[i].start) < distance($1.start, attempts[i].start) }) else { continue }
-            attempts[i].registry = match.registry
-            attempts[i].repository = match.repository
-            attempts[i].imageName = match.imageName
-            attempts[i].imageKey = match.imageKey
-        }
-    }
-
-    static func samePod(_ a: Attempt, in pool: [Attempt]) -> [Attempt] {
-        let pods = a.pods
-        return pods.isEmpty ? [] : pool.filter { !$0.pods.isDisjoint(with: pods) }
-    }
-
-    static func distance(_ a: Int64?, _ b: Int64?) -> Int64 {
-        guard let a, let b else { return Int64.max / 2 }
-        return a > b ? a - b : b - a
-    }
-
-    /// Splits one key's attempts at quiet gaps; untimed attempts join the first part.
-    static func split(_ attempts: [Attempt]) -> [[Attempt]] {
-        let timed = attempts.filter { $0.start != nil }.sorted { $0.start! < $1.start! }
-        let untimed = attempts.filter { $0.start == nil }
-        var parts: [[Attempt]] = []
-        var lastEnd: Int64?
-        for a in timed {
-            let end = a.observations.compactMap(\.observation.time).max() ?? a.start!
-            if let last = lastEnd, a.start! - last <= quietGap {
-                parts[parts.count - 1].append(a)
-                lastEnd = max(last, end)
-            } else {
-                parts.append([a])
-                lastEnd = end
-            }
-        }
-        if parts.isEmpty { return untimed.isEmpty ? [] : [untimed] }
-        parts[0] += untimed
-        return parts
-    }
-
-    static func make(_ attempts: [Attempt], rules: RuleSet) -> Incident {
-        let cause = attempts[0].cause
-        let all = attempts.flatMap(\.observations)
-        let records = all.reduce(0) { $0 + $1.weight }
-        let times = all.compactMap(\.observation.time)
-        func ranked(_ values: [(String?, Int)]) -> [String] {
-            var counts: [String: Int] = [:]
-            for (v, n) in values { if let v { counts[v, default: 0] += n } }
+    /// Renders an incident: ranked lists, scope, id, summary and remediation.
+    static func render(_ r: IncidentRollup, rules: RuleSet) -> Incident {
+        func ranked(_ counts: [String: Int]) -> [String] {
             let sorted = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
             guard sorted.count > listLimit else { return sorted }
             return Array(sorted.prefix(listLimit)) + ["+\(sorted.count - listLimit) more"]
         }
-        let nodes = ranked(all.map { ($0.observation.node, $0.weight) })
-        let pods = ranked(all.map { w in (w.observation.pod.map { (w.observation.namespace.map { $0 + "/" } ?? "") + $0 }, w.weight) })
-        let image = ranked(attempts.map { a in (a.imageName, a.observations.reduce(0) { $0 + $1.weight }) }).first
-        let registry = ranked(attempts.map { a in (a.registry, a.observations.reduce(0) { $0 + $1.weight }) }).first
-        let repositories = ranked(attempts.map { a in (a.repository, a.observations.reduce(0) { $0 + $1.weight }) })
-        let nodeCount = Set(all.compactMap(\.observation.node)).count
+        let cause = r.cause
+        let nodes = ranked(r.nodes)
+        let pods = ranked(r.pods)
+        let image = ranked(r.images).first
+        let registry = ranked(r.registries).first
+        let repositories = ranked(r.repositories)
+        let nodeCount = r.nodes.count
         let scope: Incident.Scope
         if nodeCauses.contains(cause) || nodeCount <= 1 { scope = .node }
         else if registryCauses.contains(cause) { scope = .registry }
         else { scope = .image }
-        let first = times.min(), last = times.max()
-        let key = [cause.rawValue, registry ?? "", registryCauses.contains(cause) ? "" : (repositories.first ?? image ?? ""), String(first ?? 0)].joined(separator: "|")
+        let key = [cause.rawValue, registry ?? "", registryCauses.contains(cause) ? "" : (repositories.first ?? image ?? ""),
+                   String(r.first ?? 0)].joined(separator: "|")
         var incident = Incident(id: "\(cause.rawValue)-\(hexDigest(key))", cause: cause, registry: registry, repository: repositories.first,
-                                image: image, scope: scope, firstSeen: first, lastSeen: last, records: records,
-                                attempts: attempts.reduce(0) { $0 + $1.attempts }, nodes: nodes, pods: pods,
-                                summary: "", remediation: [], shapes: [])
+                                image: image, scope: scope, firstSeen: r.first, lastSeen: r.last, records: r.records,
+                                attempts: r.attempts, nodes: nodes, pods: pods, summary: "", remediation: [], shapes: [])
         if cause == .unknown {
-            var shapes: [String: Int] = [:]
-            for w in all { if let m = w.observation.message { shapes[MessageShape.of(m), default: 0] += w.weight } }
-            incident.shapes = shapes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5).map { ($0.key, $0.value) }
+            incident.shapes = r.shapes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5).map { ($0.key, $0.value) }
         }
         incident.summary = Summaries.line(incident, repositories: repositories.filter { !$0.hasPrefix("+") }, nodeCount: nodeCount, rules: rules)
         var c = Classification(cause: cause, ruleID: "", image: image)
         c.registry = registry
         c.repository = repositories.first
-        var r = Record(message: "")
-        r.node = nodes.first
+        var record = Record(message: "")
+        record.node = nodes.first
         if let pod = pods.first, !pod.hasPrefix("+") {
             let parts = pod.split(separator: "/", maxSplits: 1)
-            if parts.count == 2 { r.namespace = String(parts[0]); r.pod = String(parts[1]) } else { r.pod = pod }
+            if parts.count == 2 {
+                record.namespace = parts[0].isEmpty ? nil : String(parts[0]); record.pod = String(parts[1])
+            } else { record.pod = pod }
         }
-        incident.remediation = rules.remediation(for: c, record: r)
+        incident.remediation = rules.remediation(for: c, record: record)
         return incident
+    }
+
+    /// Incidents by impact: records, then attempts, then number of nodes.
+    static func byImpact(_ a: Incident, _ b: Incident) -> Bool {
+        (a.records, a.attempts, a.nodes.count, b.id) > (b.records, b.attempts, b.nodes.count, a.id)
     }
 
     /// FNV-1a, 64-bit, as 12 hex digits: a stable id across runs and machines.
@@ -234,5 +113,233 @@ public enum Incidents {
         for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         let hex = String(h, radix: 16)
         return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    }
+}
+
+/// Builds incidents from final attempts, one at a time, in time order (O(1) amortized per
+/// attempt): attempts with a cause go straight into their incident and into a short index of
+/// recent attempts; back-off only and imageless attempts wait until every attempt that started
+/// up to `Incidents.lookahead` after them is known, then take the cause (and image) of the nearest
+/// one. The same builder serves a batch report (all attempts at once) and the live modes (as
+/// attempts become final), so both give the same incidents for time-ordered input.
+public struct IncidentBuilder: Sendable {
+    /// Incidents per key, ordered by first seen; incidents without a time are kept apart and
+    /// join the key's first incident when rendered.
+    public private(set) var timed: [String: [IncidentRollup]] = [:]
+    public private(set) var untimed: [String: IncidentRollup] = [:]
+    /// Attempts waiting for their cause or image.
+    public private(set) var deferred: [AttemptRollup] = []
+    /// Recent attempts with a cause, by image key and by pod (within `quietGap` of the newest).
+    private var byImage: [String: [AttemptRollup]] = [:]
+    private var byPod: [String: [AttemptRollup]] = [:]
+    /// Latest attempt start seen.
+    public private(set) var watermark: Int64?
+    /// Keys whose incidents changed since `takeChanged()`.
+    private var changed = Set<String>()
+    private var added = 0
+    static let indexLimit = 16
+
+    public init() {}
+
+    /// Starts from incidents already built (a live state).
+    public init(incidents: [IncidentRollup], recent: [AttemptRollup], deferred: [AttemptRollup] = []) {
+        for r in incidents { insert(r) }
+        self.deferred = deferred
+        watermark = (recent.compactMap(\.start) + deferred.compactMap(\.start) + incidents.compactMap(\.last)).max()
+        for a in recent.sorted(by: { ($0.start ?? 0) < ($1.start ?? 0) }) { remember(a) }
+        changed.removeAll()
+    }
+
+    /// Every incident, flattened (untimed ones as they are).
+    public var all: [IncidentRollup] { timed.values.flatMap { $0 } + untimed.values }
+
+    /// Attempts of the index (the live state keeps them so a restart can go on).
+    public var recent: [AttemptRollup] {
+        var seen = Set<String>(), out: [AttemptRollup] = []
+        for list in byImage.values { for a in list { let id = Self.identity(a); if seen.insert(id).inserted { out.append(a) } } }
+        for list in byPod.values { for a in list { let id = Self.identity(a); if seen.insert(id).inserted { out.append(a) } } }
+        return out
+    }
+
+    /// Keys of the incidents that changed since the last call.
+    public mutating func takeChanged() -> Set<String> {
+        defer { changed.removeAll() }
+        return changed
+    }
+
+    /// The incidents of one key.
+    public func incidents(forKey key: String) -> [IncidentRollup] {
+        (timed[key] ?? []) + (untimed[key].map { [$0] } ?? [])
+    }
+
+    /// Adds a final attempt.
+    public mutating func add(_ a: AttemptRollup) {
+        if let s = a.start { watermark = max(watermark ?? s, s) }
+        if a.cause == .backoff || a.imageKey == nil {
+            deferred.append(a)
+        } else {
+            place(a)
+            remember(a)
+        }
+        if let w = watermark { flush(upTo: w - Incidents.lookahead) }
+        added += 1
+        if added % 4096 == 0 { pruneIndex() }
+    }
+
+    /// Places the deferred attempts that ended at or before `limit` (all when nil).
+    public mutating func flush(upTo limit: Int64? = nil) {
+        guard !deferred.isEmpty else { return }
+        var keep: [AttemptRollup] = []
+        for a in deferred {
+            // With a limit, only attempts that ended before it (untimed ones wait for the end).
+            if let limit, (a.end ?? Int64.max) > limit { keep.append(a); continue }
+            place(resolved(a))
+        }
+        deferred = keep
+    }
+
+    /// A back-off only or imageless attempt with the cause / image of its nearest relative.
+    private func resolved(_ a: AttemptRollup) -> AttemptRollup {
+        var a = a
+        var pool: [AttemptRollup] = []
+        if a.cause == .backoff {
+            if let k = a.imageKey, let same = byImage[k] {
+                let sameNode = same.filter { $0.node == a.node }
+                pool = sameNode.isEmpty ? same : sameNode
+            } else if a.imageKey == nil {
+                pool = samePod(a)
+            }
+        } else {
+            pool = samePod(a).filter { $0.cause == a.cause && $0.imageKey != nil }
+        }
+        if let limit = a.end.map({ $0 + Incidents.lookahead }) { pool = pool.filter { ($0.start ?? Int64.min) <= limit } }
+        guard let nearest = pool.min(by: { (distance($0.start, a.start), $0.start ?? 0) < (distance($1.start, a.start), $1.start ?? 0) }) else {
+            return a
+        }
+        if a.cause == .backoff { a.cause = nearest.cause }
+        if a.imageKey == nil || a.registry == nil {
+            a.registry = a.registry ?? nearest.registry
+            a.repository = a.repository ?? nearest.repository
+            a.imageName = a.imageName ?? nearest.imageName
+            a.imageKey = a.imageKey ?? nearest.imageKey
+        }
+        return a
+    }
+
+    private func samePod(_ a: AttemptRollup) -> [AttemptRollup] {
+        var out: [AttemptRollup] = []
+        for pod in a.pods.keys.sorted() { out += byPod[pod] ?? [] }
+        return out
+    }
+
+    private static func identity(_ a: AttemptRollup) -> String {
+        (a.node ?? "") + "\u{1F}" + (a.imageKey ?? "") + "\u{1F}" + String(a.start ?? 0)
+    }
+
+    private func distance(_ a: Int64?, _ b: Int64?) -> Int64 {
+        guard let a, let b else { return Int64.max / 2 }
+        return a > b ? a - b : b - a
+    }
+
+    private mutating func remember(_ a: AttemptRollup) {
+        guard a.cause != .backoff else { return }
+        if let k = a.imageKey { Self.push(a, into: &byImage[k, default: []]) }
+        for pod in a.pods.keys { Self.push(a, into: &byPod[pod, default: []]) }
+    }
+
+    private static func push(_ a: AttemptRollup, into list: inout [AttemptRollup]) {
+        list.append(a)
+        if list.count > indexLimit { list.removeFirst(list.count - indexLimit) }
+    }
+
+    /// Drops index entries older than `indexSpan` before the watermark.
+    private mutating func pruneIndex() {
+        guard let w = watermark else { return }
+        let horizon = w - Incidents.indexSpan
+        func prune(_ index: inout [String: [AttemptRollup]]) {
+            for (k, list) in index {
+                let kept = list.filter { ($0.start ?? Int64.max) >= horizon }
+                if kept.isEmpty { index[k] = nil } else if kept.count != list.count { index[k] = kept }
+            }
+        }
+        prune(&byImage)
+        prune(&byPod)
+    }
+
+    private mutating func place(_ a: AttemptRollup) {
+        let key = Incidents.key(a)
+        changed.insert(key)
+        guard a.start != nil else {
+            var r = untimed[key] ?? IncidentRollup(key: key, cause: a.cause)
+            r.add(a)
+            untimed[key] = r
+            return
+        }
+        var list = timed[key] ?? []
+        // Usually the last incident continues; a late attempt may join (or bridge) earlier ones.
+        var hits: [Int] = []
+        var i = list.count - 1
+        while i >= 0 {
+            if list[i].touches(start: a.start, end: a.end) { hits.append(i) }
+            else if let l = list[i].last, let s = a.start, l + Incidents.quietGap < s { break }
+            i -= 1
+        }
+        if hits.isEmpty {
+            var r = IncidentRollup(key: key, cause: a.cause)
+            r.add(a)
+            let at = list.firstIndex { ($0.first ?? 0) > a.start! } ?? list.count
+            list.insert(r, at: at)
+        } else {
+            let target = hits.last!   // the earliest
+            list[target].add(a)
+            for j in hits.dropLast() { list[target].absorb(list[j]) }
+            for j in hits.dropLast().sorted(by: >) { list.remove(at: j) }
+        }
+        timed[key] = list
+    }
+
+    /// Inserts a whole incident (merging with those it touches).
+    mutating func insert(_ r: IncidentRollup) {
+        changed.insert(r.key)
+        guard r.first != nil else {
+            if var u = untimed[r.key] { u.absorb(r); untimed[r.key] = u } else { untimed[r.key] = r }
+            return
+        }
+        var list = timed[r.key] ?? []
+        var merged = r
+        list.removeAll { other in
+            if other.touches(start: merged.first, end: merged.last) { merged.absorb(other); return true }
+            return false
+        }
+        let at = list.firstIndex { ($0.first ?? 0) > merged.first! } ?? list.count
+        list.insert(merged, at: at)
+        timed[r.key] = list
+    }
+
+    /// Forgets incidents that ended before `horizon` (retention); returns their keys.
+    public mutating func drop(endedBefore horizon: Int64) -> Set<String> {
+        var keys = Set<String>()
+        for (k, list) in timed {
+            let kept = list.filter { ($0.last ?? Int64.max) >= horizon }
+            if kept.count != list.count {
+                keys.insert(k)
+                timed[k] = kept.isEmpty ? nil : kept
+            }
+        }
+        changed.formUnion(keys)
+        return keys
+    }
+
+    /// The rendered incidents, ordered by impact; untimed incidents join their key's first one.
+    public func render(rules: RuleSet) -> [Incident] {
+        var out: [Incident] = []
+        for key in Set(timed.keys).union(untimed.keys).sorted() {
+            var list = timed[key] ?? []
+            if let u = untimed[key] {
+                if list.isEmpty { list = [u] } else { list[0].absorb(u) }
+            }
+            for r in list { out.append(Incidents.render(r, rules: rules)) }
+        }
+        return out.sorted(by: Incidents.byImpact)
     }
 }

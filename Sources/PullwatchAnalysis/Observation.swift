@@ -2,9 +2,8 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
 
-/// One classified failure record, reduced to what counting and incidents need. Kept in the
-/// aggregate (not pre-summed) so that aggregates merge exactly: event deltas and attempts
-/// can only be computed once every shard's observations are together.
+/// One classified failure record, reduced to what counting and incidents need; aggregates and
+/// live states sum it into their rollups (Event sightings are kept as they are).
 public struct Observation: Codable, Sendable, Hashable {
     /// Nanoseconds since the epoch, when the record had a time.
     public var time: Int64?
@@ -28,7 +27,8 @@ public struct Observation: Codable, Sendable, Hashable {
     public var eventKey: String?
     /// The event's cumulative `count`.
     public var eventCount: Int?
-    /// The message, kept only for `unknown` failures (their shapes are the next rules).
+    /// The message (for structured lines the error field): a sample of its incident, and for
+    /// `unknown` failures the shape of the next rule.
     public var message: String?
     /// Where it came from.
     public var source: String
@@ -61,13 +61,13 @@ public struct Observation: Codable, Sendable, Hashable {
             }
         }
         // For structured lines the error field is the informative part of the message.
-        message = c.cause == .unknown ? (record.field("err") ?? record.field("error") ?? record.message) : nil
+        message = record.field("err") ?? record.field("error") ?? record.message
         source = record.source
         line = record.line
     }
 
     /// Deterministic order: time (untimed last), then source and line.
-    static func ordered(_ a: Observation, _ b: Observation) -> Bool {
+    public static func ordered(_ a: Observation, _ b: Observation) -> Bool {
         switch (a.time, b.time) {
         case let (x?, y?) where x != y: return x < y
         case (nil, _?): return false

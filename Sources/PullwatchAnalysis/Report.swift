@@ -46,25 +46,65 @@ public struct Incident: Sendable, Equatable {
     }
 }
 
-/// Everything a renderer needs, computed from an aggregate.
+/// Everything a renderer needs, computed from an aggregate or a live state.
 public struct Report: Sendable {
     public var input: InputStats
     public var failures: FailureCounts
     public var incidents: [Incident]
-    /// Per failure: its time and weight, for timelines (cause, registry).
+    /// Failures per minute, cause and registry, for timelines.
     public var timeline: [(time: Int64, cause: Cause, registry: String?, weight: Int)]
 
     /// Builds the report. `rules` provides titles, summaries and remediation text.
     public init(_ aggregate: Aggregate, rules: RuleSet, window: TimeWindow = TimeWindow()) {
-        input = aggregate.input
-        input.errors.sort { ($0.file, $0.line ?? 0, $0.offset ?? 0, $0.message) < ($1.file, $1.line ?? 0, $1.offset ?? 0, $1.message) }
         // Event deltas are computed over everything seen, then the window applies: an event
         // with count 1 at 10:00 and count 3 at 10:06 adds 2 to a report `--since 10:05`.
-        let observations = aggregate.observations.sorted(by: Observation.ordered)
-        let weighted = Counting.weights(observations).filter { window.contains($0.observation.time) }
-        failures = Counting.counts(weighted)
-        timeline = weighted.compactMap { w in w.observation.time.map { ($0, w.observation.cause, w.observation.registry, w.weight) } }
-        incidents = Incidents.build(weighted, rules: rules)
+        var counts = aggregate.counts.filter { window.contains(minute: $0.key.minute) }
+        var attempts = aggregate.attempts.filter { window.contains($0.start) }
+        var highs = aggregate.eventHighs
+        for s in Aggregate.unique(aggregate.events) {
+            let previous = highs[s.key]?.count ?? 0
+            let weight = max(0, s.count - previous)
+            highs[s.key] = EventHigh(count: max(previous, s.count), lastSeen: s.observation.time)
+            guard weight > 0, window.contains(s.observation.time) else { continue }
+            counts[CountKey(s.observation, minute: CountKey.minute(of: s.observation.time)), default: 0] += weight
+            attempts.append(AttemptRollup(s.observation, weight: weight))
+        }
+        var builder = IncidentBuilder(incidents: aggregate.incidents.filter { window.overlaps($0.first, $0.last) }, recent: aggregate.recent)
+        for a in AttemptRollup.normalize(attempts).sorted(by: AttemptRollup.byStart) { builder.add(a) }
+        builder.flush()
+        self.init(input: aggregate.input, counts: counts, incidents: builder.render(rules: rules))
+    }
+
+    /// A report from counts and rendered incidents.
+    public init(input: InputStats, counts: [CountKey: Int], incidents: [Incident]) {
+        self.input = input
+        self.input.errors.sort { ($0.file, $0.line ?? 0, $0.offset ?? 0, $0.message) < ($1.file, $1.line ?? 0, $1.offset ?? 0, $1.message) }
+        failures = FailureCounts(counts)
+        timeline = counts.compactMap { k, n in k.minute.map { ($0 * CountKey.nanosPerMinute, k.cause, k.registry, n) } }
+            .sorted { ($0.time, $0.cause.rawValue, $0.registry ?? "") < ($1.time, $1.cause.rawValue, $1.registry ?? "") }
+        self.incidents = incidents
+    }
+}
+
+extension FailureCounts {
+    /// The tables of a set of count rows.
+    init(_ counts: [CountKey: Int]) {
+        for (k, n) in counts where n > 0 {
+            total += n
+            byCause[k.cause.rawValue, default: 0] += n
+            if let r = k.registry { byRegistry[r, default: 0] += n } else { withoutRegistry += n }
+            if let x = k.node { byNode[x, default: 0] += n } else { withoutNode += n }
+            if let x = k.namespace { byNamespace[x, default: 0] += n } else { withoutNamespace += n }
+            if let x = k.image { byImage[x, default: 0] += n } else { withoutImage += n }
+        }
+    }
+}
+
+extension AttemptRollup {
+    /// Time order for the incident builder: start, then node and image (untimed last).
+    static func byStart(_ a: AttemptRollup, _ b: AttemptRollup) -> Bool {
+        (a.start ?? Int64.max, a.node ?? "", a.imageKey ?? "", a.end ?? Int64.max)
+            < (b.start ?? Int64.max, b.node ?? "", b.imageKey ?? "", b.end ?? Int64.max)
     }
 }
 
@@ -74,50 +114,26 @@ public struct TimeWindow: Sendable {
     public var since: Int64?
     public var until: Int64?
     public init(since: Int64? = nil, until: Int64? = nil) { self.since = since; self.until = until }
+    /// Whether a minute of the counts lies in the window (stored counts are kept per minute).
+    func contains(minute m: Int64?) -> Bool {
+        guard let m else { return true }
+        if let since, m < CountKey.minute(of: since)! { return false }
+        if let until, m > CountKey.minute(of: until)! { return false }
+        return true
+    }
+
+    /// Whether a time range meets the window.
+    func overlaps(_ first: Int64?, _ last: Int64?) -> Bool {
+        guard let first, let last else { return true }
+        if let since, last < since { return false }
+        if let until, first > until { return false }
+        return true
+    }
+
     func contains(_ t: Int64?) -> Bool {
         guard let t else { return true }
         if let since, t < since { return false }
         if let until, t > until { return false }
         return true
-    }
-}
-
-/// Failure counting per DESIGN.md: one per failing log line; for Kubernetes Events each
-/// occurrence once — an object seen again with a higher `count` adds the difference, the
-/// same name and count seen twice adds nothing (so the weight of an event object is the
-/// highest count seen for it, whatever the number of files it was seen in).
-enum Counting {
-    struct Weighted { var observation: Observation; var weight: Int }
-
-    static func weights(_ observations: [Observation]) -> [Weighted] {
-        var maxSeen: [String: Int] = [:]
-        // Event deltas in count order per key, so the result does not depend on input order.
-        var weightByIndex = [Int](repeating: 1, count: observations.count)
-        var byKey: [String: [Int]] = [:]
-        for (i, o) in observations.enumerated() where o.eventKey != nil { byKey[o.eventKey!, default: []].append(i) }
-        for (key, indices) in byKey {
-            let sorted = indices.sorted { (observations[$0].eventCount ?? 1, $0) < (observations[$1].eventCount ?? 1, $1) }
-            for i in sorted {
-                let count = observations[i].eventCount ?? 1
-                let previous = maxSeen[key] ?? 0
-                weightByIndex[i] = max(0, count - previous)
-                maxSeen[key] = max(previous, count)
-            }
-        }
-        return observations.enumerated().map { Weighted(observation: $1, weight: weightByIndex[$0]) }
-    }
-
-    static func counts(_ weighted: [Weighted]) -> FailureCounts {
-        var c = FailureCounts()
-        for w in weighted where w.weight > 0 {
-            let o = w.observation, n = w.weight
-            c.total += n
-            c.byCause[o.cause.rawValue, default: 0] += n
-            if let r = o.registry { c.byRegistry[r, default: 0] += n } else { c.withoutRegistry += n }
-            if let x = o.node { c.byNode[x, default: 0] += n } else { c.withoutNode += n }
-            if let x = o.namespace { c.byNamespace[x, default: 0] += n } else { c.withoutNamespace += n }
-            if let x = o.imageName { c.byImage[x, default: 0] += n } else { c.withoutImage += n }
-        }
-        return c
     }
 }

@@ -19,10 +19,10 @@ public enum SinkHTTP {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         router.get("/v1/report") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try await ingestor.reportJSON())))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: await ingestor.reportJSON())))
         }
         router.get("/v1/incidents") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try await ingestor.incidentsJSON())))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: await ingestor.incidentsJSON())))
         }
         router.post("/v1/ingest") { request, context -> Response in
             if let token, !authorized(request.headers[.authorization], token: token) {

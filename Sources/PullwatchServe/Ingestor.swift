@@ -39,18 +39,25 @@ public struct IngestOutcome: Sendable {
 public actor Ingestor {
     private let store: StateStore
     private let rules: RuleSet
+    /// Everything received, as rollups (the store holds the same, durably).
+    private var state: LiveState
+    private let retention: Int64
+    private var lastExpiry: Int64 = 0
     public let metrics: SinkMetrics
     private let keys: RecordKeys
     private var pending = 0
     private let limits: ServeLimits
 
-    public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, keys: RecordKeys = RecordKeys()) throws {
+    public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, keys: RecordKeys = RecordKeys(),
+                retention: Int64 = 14 * 86_400 * 1_000_000_000) throws {
         self.store = store
         self.rules = rules
         self.metrics = metrics
         self.limits = limits
         self.keys = keys
-        metrics.preload(try store.aggregate())
+        self.retention = retention
+        state = try store.load()
+        metrics.preload(state)
     }
 
     /// Reserves room for a batch; false when the queue is full (answer 503). Every admitted
@@ -68,14 +75,14 @@ public actor Ingestor {
     /// array, or text lines). Lines without any rule literal are counted but not parsed, as
     /// in `scan`.
     public nonisolated func ingest(_ body: [UInt8], source: String) async throws -> IngestOutcome {
-        var (outcome, batch) = try prepare(body, source: source)
-        try await commit(&batch)
-        metrics.count(outcome, observations: batch.observations)
-        outcome.failures = batch.observations.count
+        var (outcome, batch, observations) = try prepare(body, source: source)
+        let failures = try await commit(&batch, observations: observations)
+        metrics.count(outcome, failures: failures)
+        outcome.failures = failures.values.reduce(0, +)
         return outcome
     }
 
-    private nonisolated func prepare(_ body: [UInt8], source: String) throws -> (IngestOutcome, StateStore.Batch) {
+    private nonisolated func prepare(_ body: [UInt8], source: String) throws -> (IngestOutcome, StateStore.Batch, [Observation]) {
         var outcome = IngestOutcome()
         var batch = StateStore.Batch()
         // Years for yearless syslog timestamps are inferred relative to the time of arrival.
@@ -103,28 +110,41 @@ public actor Ingestor {
         outcome.lines = framer.stats.lines
         outcome.bytes = body.count
         outcome.records = records
-        batch.observations = observations
         batch.lines = outcome.lines
         batch.bytes = UInt64(outcome.bytes)
         batch.records = records
         batch.candidateLines = summary.decodedLines
         batch.limitHits = scratch.limitHits
         batch.errors = (summary.errors + decoder.errors).prefix(100).map(InputProblem.init)
-        return (outcome, batch)
+        return (outcome, batch, observations)
     }
 
-    private func commit(_ batch: inout StateStore.Batch) throws {
-        try store.commit(batch)
+    /// Adds the batch's failures to the live state and commits; returns the failures by node,
+    /// registry and cause (for the metrics).
+    private func commit(_ batch: inout StateStore.Batch, observations: [Observation]) throws -> [CountKey: Int] {
+        var failures: [CountKey: Int] = [:]
+        for o in observations {
+            let n = state.add(o)
+            if n > 0 { failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil), default: 0] += n }
+        }
+        state.settle()
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        if now - lastExpiry >= 60_000_000_000 {
+            lastExpiry = now
+            state.expire(before: min(now, state.newest ?? now) - retention)
+        }
+        try store.commit(batch, state: &state)
+        return failures
     }
 
-    /// The scan report over everything received (`GET /v1/report`).
-    public func reportJSON() throws -> String {
-        JSONReport.render(Report(try store.aggregate(), rules: rules))
+    /// The scan report over everything received (`GET /v1/report`), from the rollups.
+    public func reportJSON() -> String {
+        JSONReport.render(state.report(rules: rules))
     }
 
     /// The incidents (`GET /v1/incidents`), as a JSON array.
-    public func incidentsJSON() throws -> String {
-        let incidents = Report(try store.aggregate(), rules: rules).incidents
+    public func incidentsJSON() -> String {
+        let incidents = state.incidents(rules: rules)
         return "[" + incidents.map(JSONReport.incident).joined(separator: ",\n ") + "]\n"
     }
 }

@@ -31,32 +31,32 @@ public final class SinkMetrics: @unchecked Sendable {
         return "other"
     }
 
-    func count(_ o: IngestOutcome, observations: [Observation]) {
+    func count(_ o: IngestOutcome, failures: [CountKey: Int]) {
         lines.increment(by: Int64(o.lines))
         bytes.increment(by: Int64(o.bytes))
         for (reason, n) in o.rejected where n > 0 { rejected(reason, n) }
-        countFailures(observations)
+        countFailures(failures)
     }
 
     /// Counts a batch `follow` committed.
     public func count(committed batch: StateStore.Batch) {
         lines.increment(by: Int64(batch.lines))
         bytes.increment(by: Int64(clamping: batch.bytes))
-        countFailures(batch.observations)
+        countFailures(batch.failures)
     }
 
     /// Starts the counters from what the state database already holds, so a restarted sink
     /// goes on from its durable totals instead of from zero.
-    public func preload(_ aggregate: Aggregate) {
-        lines.increment(by: Int64(aggregate.input.lines))
-        bytes.increment(by: Int64(clamping: aggregate.input.bytes))
-        countFailures(aggregate.observations)
+    public func preload(_ state: LiveState) {
+        lines.increment(by: Int64(state.input.lines))
+        bytes.increment(by: Int64(clamping: state.input.bytes))
+        countFailures(state.counts)
     }
 
-    private func countFailures(_ observations: [Observation]) {
+    private func countFailures(_ failures: [CountKey: Int]) {
         var counts: [[String]: Int64] = [:]
-        for obs in observations {
-            counts[[obs.node ?? "none", registryLabel(obs.registry), obs.cause.rawValue], default: 0] += 1
+        for (k, n) in failures where n > 0 {
+            counts[[k.node ?? "none", registryLabel(k.registry), k.cause.rawValue], default: 0] += Int64(n)
         }
         for (labels, n) in counts {
             registry.makeCounter(name: "pullwatch_pull_failures_total",

@@ -26,23 +26,42 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     }
 }
 
-/// The durable state of `follow` (and later `serve`): a SQLite database (GRDB) holding the
-/// checkpoints and the aggregate. Observations, counters and checkpoints are written in one
-/// transaction, so a `kill -9` at any moment followed by a restart neither loses nor
-/// recounts a line: what was committed is counted and the checkpoint says where it ended.
+/// The durable state of `follow` and `serve`: a SQLite database (GRDB) holding the checkpoints
+/// and the live state's rollups — counts per minute and key, open and recent attempts, the
+/// incidents, Event objects' highest counts, input counters and errors. A commit writes only
+/// what changed since the last one, with the checkpoints, in one transaction, so a `kill -9` at
+/// any moment followed by a restart neither loses nor recounts a line.
 public final class StateStore: @unchecked Sendable {
     // DatabaseQueue serializes all access; the class holds nothing else mutable.
     private let db: DatabaseQueue
     /// The database file.
     public let path: String
+    /// Input errors kept (the counter `errors` counts them all).
+    public static let errorLimit = 1000
+    /// Migrations this version knows, in order.
+    static let migrations = ["v1", "v2-rollups"]
 
-    /// Opens (creating if needed) `DIR/pullwatch.sqlite`.
+    /// A state database this version cannot read.
+    public struct IncompatibleState: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Opens (creating if needed) `DIR/pullwatch.sqlite`. A database of the first format (every
+    /// observation kept) is migrated to rollups; one written by a newer pullwatch is refused.
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("pullwatch.sqlite")
         var config = Configuration()
         config.busyMode = .timeout(10)
         db = try DatabaseQueue(path: path, configuration: config)
+        let applied = try db.read { db -> [String] in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        if let unknown = applied.first(where: { !Self.migrations.contains($0) }) {
+            throw IncompatibleState(description: "\(path): written by a newer pullwatch (state migration '\(unknown)'); "
+                                    + "use that version, or move the directory away to start afresh")
+        }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -52,6 +71,26 @@ public final class StateStore: @unchecked Sendable {
                 CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 CREATE TABLE input_error (id INTEGER PRIMARY KEY AUTOINCREMENT, json BLOB NOT NULL);
                 """)
+        }
+        migrator.registerMigration("v2-rollups") { db in
+            try db.execute(sql: """
+                CREATE TABLE count_row (key BLOB PRIMARY KEY, minute INTEGER, n INTEGER NOT NULL);
+                CREATE INDEX count_row_minute ON count_row (minute);
+                CREATE TABLE open_attempt (key TEXT PRIMARY KEY, json BLOB NOT NULL);
+                CREATE TABLE recent_attempt (id INTEGER PRIMARY KEY AUTOINCREMENT, start INTEGER, json BLOB NOT NULL);
+                CREATE TABLE deferred_attempts (id INTEGER PRIMARY KEY CHECK (id = 1), json BLOB NOT NULL);
+                CREATE TABLE incident (key TEXT PRIMARY KEY, json BLOB NOT NULL);
+                CREATE TABLE event_high (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last INTEGER);
+                """)
+            // A first-format database: its observations are replayed into rollups, then dropped.
+            var state = LiveState()
+            let decoder = JSONDecoder()
+            let observations = try Data.fetchAll(db, sql: "SELECT json FROM observation ORDER BY id")
+                .map { try decoder.decode(Observation.self, from: $0) }.sorted(by: Observation.ordered)
+            for o in observations { state.add(o) }
+            state.settle()
+            try StateStore.write(&state, to: db)
+            try db.execute(sql: "DROP TABLE observation")
         }
         try migrator.migrate(db)
     }
@@ -69,9 +108,8 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// What one batch adds.
+    /// What one batch read (the failures themselves go into the live state).
     public struct Batch: Sendable {
-        public var observations: [Observation] = []
         public var bytes: UInt64 = 0
         public var lines = 0
         public var records = 0
@@ -80,26 +118,34 @@ public final class StateStore: @unchecked Sendable {
         public var newSources = 0
         public var errors: [InputProblem] = []
         public var checkpoints: [Checkpoint] = []
+        /// Failures classified in this batch (event occurrences included), by count key.
+        public var failures: [CountKey: Int] = [:]
         public init() {}
         public var isEmpty: Bool {
-            observations.isEmpty && bytes == 0 && lines == 0 && errors.isEmpty && checkpoints.isEmpty && newSources == 0
+            bytes == 0 && lines == 0 && errors.isEmpty && checkpoints.isEmpty && newSources == 0 && failures.isEmpty
         }
     }
 
-    /// Commits a batch atomically: all of it or none of it.
-    public func commit(_ b: Batch) throws {
-        guard !b.isEmpty else { return }
+    /// Adds a batch's counters to the live state and commits both atomically: all of it or none
+    /// of it.
+    @discardableResult
+    public func commit(_ b: Batch, state: inout LiveState) throws -> LiveState.Changes {
+        state.input.bytes += b.bytes
+        state.input.lines += b.lines
+        state.input.records += b.records
+        state.input.candidateLines += b.candidateLines
+        state.input.limitHits += b.limitHits
+        state.input.sources += b.newSources
+        let keptErrors = state.input.errors.count
+        state.input.errors += b.errors.prefix(max(0, Self.errorLimit - keptErrors))
         let encoder = JSONEncoder()
-        try db.write { db in
-            for o in b.observations {
-                try db.execute(sql: "INSERT INTO observation (json) VALUES (?)", arguments: [try encoder.encode(o)])
-            }
-            for e in b.errors {
+        return try db.write { db in
+            for e in b.errors.prefix(max(0, Self.errorLimit - keptErrors)) {
                 try db.execute(sql: "INSERT INTO input_error (json) VALUES (?)", arguments: [try encoder.encode(e)])
             }
             let counters: [(String, Int64)] = [("bytes", Int64(b.bytes)), ("lines", Int64(b.lines)), ("records", Int64(b.records)),
                                                ("candidate_lines", Int64(b.candidateLines)), ("limit_hits", Int64(b.limitHits)),
-                                               ("sources", Int64(b.newSources))]
+                                               ("sources", Int64(b.newSources)), ("errors", Int64(b.errors.count))]
             for (name, value) in counters where value != 0 {
                 try db.execute(sql: "INSERT INTO counter (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                                arguments: [name, value])
@@ -111,29 +157,97 @@ public final class StateStore: @unchecked Sendable {
                         line = excluded.line, cursor = excluded.cursor, pending = excluded.pending
                     """, arguments: [c.key, Int64(c.device), Int64(c.inode), Int64(c.offset), c.line, c.cursor, c.pending])
             }
+            return try StateStore.write(&state, to: db)
         }
     }
 
-    /// Everything counted so far, as an aggregate (for `report`, `/v1/report`).
-    public func aggregate() throws -> Aggregate {
+    /// Writes what changed in the live state.
+    @discardableResult
+    static func write(_ state: inout LiveState, to db: Database) throws -> LiveState.Changes {
+        let c = state.takeChanges()
+        let encoder = JSONEncoder()
+        // The row key must be the same bytes for the same key: sorted JSON keys.
+        let keyEncoder = JSONEncoder()
+        keyEncoder.outputFormatting = [.sortedKeys]
+        for (key, delta) in c.counts where delta != 0 {
+            let k = try keyEncoder.encode(key)
+            try db.execute(sql: "INSERT INTO count_row (key, minute, n) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n",
+                           arguments: [k, key.minute, delta])
+            if delta < 0 { try db.execute(sql: "DELETE FROM count_row WHERE key = ? AND n <= 0", arguments: [k]) }
+        }
+        for key in c.openWritten {
+            if let a = state.open[key] {
+                try db.execute(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+                               arguments: [key, try encoder.encode(a)])
+            } else {
+                try db.execute(sql: "DELETE FROM open_attempt WHERE key = ?", arguments: [key])
+            }
+        }
+        for a in c.finalized where a.cause != .backoff && a.start != nil {
+            try db.execute(sql: "INSERT INTO recent_attempt (start, json) VALUES (?, ?)", arguments: [a.start, try encoder.encode(a)])
+        }
+        if !c.finalized.isEmpty, let newest = state.newest {
+            try db.execute(sql: "DELETE FROM recent_attempt WHERE start < ?", arguments: [newest - Incidents.indexSpan])
+        }
+        if !c.finalized.isEmpty || !c.openWritten.isEmpty {
+            try db.execute(sql: "INSERT INTO deferred_attempts (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                           arguments: [try encoder.encode(state.builder.deferred)])
+        }
+        for key in c.incidentKeys {
+            let list = state.builder.incidents(forKey: key)
+            if list.isEmpty {
+                try db.execute(sql: "DELETE FROM incident WHERE key = ?", arguments: [key])
+            } else {
+                try db.execute(sql: "INSERT INTO incident (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+                               arguments: [key, try encoder.encode(list)])
+            }
+        }
+        for key in c.events {
+            if let e = state.eventHighs[key] {
+                try db.execute(sql: """
+                    INSERT INTO event_high (key, count, last) VALUES (?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last
+                    """, arguments: [key, e.count, e.lastSeen])
+            } else {
+                try db.execute(sql: "DELETE FROM event_high WHERE key = ?", arguments: [key])
+            }
+        }
+        return c
+    }
+
+    /// The live state the database holds (for `follow` and `serve` at start, `report`).
+    public func load() throws -> LiveState {
         let decoder = JSONDecoder()
         return try db.read { db in
-            var a = Aggregate()
+            var input = InputStats()
             for row in try Row.fetchAll(db, sql: "SELECT name, value FROM counter") {
                 let name: String = row["name"], value: Int64 = row["value"]
                 switch name {
-                case "bytes": a.input.bytes = UInt64(value)
-                case "lines": a.input.lines = Int(value)
-                case "records": a.input.records = Int(value)
-                case "candidate_lines": a.input.candidateLines = Int(value)
-                case "limit_hits": a.input.limitHits = Int(value)
-                case "sources": a.input.sources = Int(value)
+                case "bytes": input.bytes = UInt64(value)
+                case "lines": input.lines = Int(value)
+                case "records": input.records = Int(value)
+                case "candidate_lines": input.candidateLines = Int(value)
+                case "limit_hits": input.limitHits = Int(value)
+                case "sources": input.sources = Int(value)
                 default: break
                 }
             }
-            a.observations = try Data.fetchAll(db, sql: "SELECT json FROM observation ORDER BY id").map { try decoder.decode(Observation.self, from: $0) }
-            a.input.errors = try Data.fetchAll(db, sql: "SELECT json FROM input_error ORDER BY id").map { try decoder.decode(InputProblem.self, from: $0) }
-            return a
+            input.errors = try Data.fetchAll(db, sql: "SELECT json FROM input_error ORDER BY id").map { try decoder.decode(InputProblem.self, from: $0) }
+            var counts: [CountKey: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, n FROM count_row") {
+                counts[try decoder.decode(CountKey.self, from: row["key"] as Data), default: 0] += row["n"] as Int
+            }
+            let open = try Data.fetchAll(db, sql: "SELECT json FROM open_attempt").map { try decoder.decode(AttemptRollup.self, from: $0) }
+            let recent = try Data.fetchAll(db, sql: "SELECT json FROM recent_attempt ORDER BY id").map { try decoder.decode(AttemptRollup.self, from: $0) }
+            let deferred = try Data.fetchOne(db, sql: "SELECT json FROM deferred_attempts WHERE id = 1")
+                .map { try decoder.decode([AttemptRollup].self, from: $0) } ?? []
+            var incidents: [IncidentRollup] = []
+            for data in try Data.fetchAll(db, sql: "SELECT json FROM incident") { incidents += try decoder.decode([IncidentRollup].self, from: data) }
+            var highs: [String: EventHigh] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, count, last FROM event_high") {
+                highs[row["key"]] = EventHigh(count: row["count"], lastSeen: row["last"])
+            }
+            return LiveState(input: input, counts: counts, open: open, deferred: deferred, incidents: incidents, recent: recent, eventHighs: highs)
         }
     }
 }

@@ -15,6 +15,20 @@ struct StateOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Directory of the state database (default: $XDG_STATE_HOME/pullwatch).", valueName: "dir"))
     var state: String?
 
+    @Option(help: ArgumentHelp("Forget counts, incidents and Event objects older than this (s, m, h, d).", valueName: "duration"))
+    var retention: String = "14d"
+
+    /// `--retention` in nanoseconds.
+    var retentionNanos: Int64 {
+        get throws {
+            let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            guard let unit = retention.last, let seconds = units[unit], let n = Int64(retention.dropLast()), n > 0, n < 100_000 else {
+                throw ValidationError("--retention: '\(retention)' is not a duration such as 36h or 14d")
+            }
+            return n * seconds * 1_000_000_000
+        }
+    }
+
     var directory: String {
         if let state { return state }
         let env = ProcessInfo.processInfo.environment
@@ -23,7 +37,11 @@ struct StateOptions: ParsableArguments {
     }
 
     func open() throws -> StateStore {
-        do { return try StateStore(directory: directory) } catch {
+        _ = try retentionNanos
+        do { return try StateStore(directory: directory) } catch let e as StateStore.IncompatibleState {
+            Stderr.write("pullwatch: \(e)")
+            throw ExitCode(2)
+        } catch {
             Stderr.write("pullwatch: \(directory): cannot open the state database: \(error)")
             throw ExitCode(2)
         }
@@ -109,7 +127,7 @@ struct FollowCommand: ParsableCommand {
         guard let metricsListen else { return }
         let (host, port) = try ServeCommand.split(metricsListen, flag: "--metrics-listen")
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
-        metrics.preload(try store.aggregate())
+        metrics.preload(live.state)
         live.onCommit = { metrics.count(committed: $0) }
         let app = SinkHTTP.metricsApplication(host: host, port: port, metrics: metrics)
         Task {
@@ -130,7 +148,7 @@ struct FollowCommand: ParsableCommand {
         let follower = FileFollower(paths: paths, checkpoints: try store.checkpoints(),
                                     start: fromStart ? .beginning : .endOfExistingFiles,
                                     options: options, gate: ruleSet.gate.search)
-        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now())
+        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
         try startMetrics(live, store: store)
         let out = OutputBuffer()
         while true {
@@ -166,7 +184,7 @@ struct FollowCommand: ParsableCommand {
         let flags = SignalFlags()
         flags.install()
         let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions())
-        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now())
+        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
         try startMetrics(live, store: store)
         let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson)
         if paths == ["-"] {
@@ -231,7 +249,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let ruleSet = try report.rules.load()
         let store = try stateOptions.open()
-        try report.emit(try store.aggregate(), ruleSet: ruleSet)
+        try report.emit(try store.load().aggregate, ruleSet: ruleSet)
     }
 }
 

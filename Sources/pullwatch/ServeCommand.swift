@@ -83,7 +83,8 @@ struct ServeCommand: ParsableCommand {
         limits.maxPending = maxPending
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
         let keys = RecordKeys(preferring: messageKeys, host: hostKeys)
-        let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits, keys: keys)
+        let ingestor = try Ingestor(store: store, rules: ruleSet, metrics: metrics, limits: limits, keys: keys,
+                                    retention: try stateOptions.retentionNanos)
         try runAsync("serve: ") { [token] in
             let syslogChannel = try await syslogAddress.asyncMap {
                 try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)

@@ -30,14 +30,17 @@ let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound de
         var batch = StateStore.Batch()
         batch.lines = 10; batch.bytes = 1000; batch.newSources = 1
         let c = Classification(cause: .tagNotFound, ruleID: "r", image: "nginx:1.99")
-        batch.observations = [Observation(record: record(failure, at: 100), classification: c)]
         batch.checkpoints = [Checkpoint(key: "file:1:2", device: 1, inode: 2, offset: 1000, line: 10, cursor: "f", pending: Data([1, 2]))]
-        try store.commit(batch)
-        try store.commit(batch)
+        var state = try store.load()
+        state.add(Observation(record: record(failure, at: 100), classification: c))
+        try store.commit(batch, state: &state)
+        state.add(Observation(record: record(failure, at: 200), classification: c))
+        try store.commit(batch, state: &state)
         let reopened = try StateStore(directory: dir)
-        let a = try reopened.aggregate()
+        let a = try reopened.load()
         #expect(a.input.lines == 20 && a.input.bytes == 2000 && a.input.sources == 2)
-        #expect(a.observations.count == 2)
+        #expect(a.counts.values.reduce(0, +) == 2)
+        #expect(a.incidents(rules: rules).map(\.attempts) == [2])
         #expect(try reopened.checkpoints()["file:1:2"] == batch.checkpoints[0])
     }
 }
