@@ -50,7 +50,8 @@ let package = Package(
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
-        .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchFollow", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
+        .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchFollow", "PullwatchAnalysis", "PullwatchReport", "PullwatchRules",
+                                                          "PullwatchRecords", "PullwatchIO", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]
 )

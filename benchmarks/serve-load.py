@@ -2,7 +2,7 @@
 """Load benchmark for `pullwatch serve` (not a test): gzip NDJSON batches over HTTP on loopback.
 
     serve-load.py [--bin .build/release/pullwatch] [--lines 1000000] [--batch 1000]
-                  [--clients 4] [--shape fluent-bit|vector|mixed]
+                  [--clients 4] [--shape fluent-bit|vector|mixed] [--failures-only]
 
 Generates a realistic node journal with benchmarks/generate.py (kubelet, containerd and CRI-O
 lines, ~0.5 % of them image-pull failures), turns every line into the record a shipper sends
@@ -11,8 +11,11 @@ lines, ~0.5 % of them image-pull failures), turns every line into the record a s
 then starts `pullwatch serve` with a fresh state directory and posts the batches from
 --clients keep-alive connections, retrying 503 after its Retry-After like a shipper does.
 
-Reports lines/s from the first request to the last 2xx, the server's CPU seconds and peak RSS,
-and checks that /metrics counted exactly the lines sent and that the failures the sink found
+With --failures-only every line sent is an image-pull failure (the generator's failure lines,
+cycled): a registry outage seen by a whole cluster.
+
+Reports lines/s from the first request to the last 2xx, the server's CPU seconds, its RSS at
+each quarter of the load and its peak, the time `GET /v1/report` takes at the end, and checks that /metrics counted exactly the lines sent and that the failures the sink found
 equal what `pullwatch scan` finds in the same lines as plain journal text.
 """
 import argparse, gzip, http.client, json, os, re, socket, subprocess, sys, tempfile, threading, time
@@ -21,11 +24,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"^(\w{3} +\d+ [\d:.]+) (\S+) ([^\[:]+)(?:\[(\d+)\])?: (.*)$")
 
 
-def records(journal_path, shape, used):
+FAILURE = re.compile(r"Failed to pull image|PullImage .* failed|ErrImagePull|ImagePullBackOff|Back-off pulling image")
+
+
+def journal_lines(journal_path, failures_only):
+    with open(journal_path) as f:
+        lines = f.readlines()
+    if not failures_only:
+        yield from lines
+        return
+    failing = [l for l in lines if FAILURE.search(l)]
+    while True:
+        yield from failing
+
+
+def records(journal_path, shape, used, failures_only=False):
     """Shipper records from a journal in short-precise form; the lines used go to `used`."""
     base = 1795341600.0
-    with open(journal_path) as f:
-        for i, line in enumerate(f):
+    if True:
+        for i, line in enumerate(journal_lines(journal_path, failures_only)):
             m = LINE.match(line.rstrip("\n"))
             if not m:
                 continue
@@ -43,9 +60,9 @@ def records(journal_path, shape, used):
                        "source_type": "journald", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"}
 
 
-def batches(journal_path, shape, lines, size, used):
+def batches(journal_path, shape, lines, size, used, failures_only=False):
     out, current, n = [], [], 0
-    for r in records(journal_path, shape, used):
+    for r in records(journal_path, shape, used, failures_only):
         current.append(json.dumps(r, separators=(",", ":")))
         n += 1
         if len(current) == size or n == lines:
@@ -55,6 +72,15 @@ def batches(journal_path, shape, lines, size, used):
         if n == lines:
             break
     return out
+
+
+def rss(pid):
+    """Resident set size now, MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1]) / 1024
+    return 0
 
 
 def free_port():
@@ -86,16 +112,17 @@ def main():
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--shape", default="mixed", choices=["fluent-bit", "vector", "mixed"])
+    ap.add_argument("--failures-only", action="store_true", help="send only image-pull failure lines")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pullwatch-load-")
     journal = os.path.join(work, "journal.log")
     # ~270 bytes per journal line: generate a little more than needed.
-    mb = max(1, args.lines * 300 // (1 << 20) + 1)
+    mb = max(1, (min(args.lines, 400_000) if args.failures_only else args.lines) * 300 // (1 << 20) + 1)
     subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "bench", journal, str(mb)], check=True)
     used = os.path.join(work, "used.log")
     with open(used, "w") as u:
-        todo = batches(journal, args.shape, args.lines, args.batch, u)
+        todo = batches(journal, args.shape, args.lines, args.batch, u, args.failures_only)
     total_lines = sum(b[0] for b in todo)
     raw = sum(b[1] for b in todo)
     wire = sum(len(b[2]) for b in todo)
@@ -142,6 +169,18 @@ def main():
                     break
                 time.sleep(float(resp.getheader("Retry-After", "1")))
 
+    rss_at = []
+    def sample():
+        marks = [len(todo) * q // 4 for q in (1, 2, 3)]
+        while marks:
+            with lock:
+                done = len(todo) - len(queue)
+            if done >= marks[0]:
+                rss_at.append(rss(server.pid))
+                marks.pop(0)
+            time.sleep(0.05)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     start = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
     for t in threads:
@@ -150,14 +189,17 @@ def main():
         t.join()
     elapsed = time.monotonic() - start
     cpu1, peak = proc_stats(server.pid)
+    rss_at.append(rss(server.pid))
 
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("GET", "/metrics")
     metrics = c.getresponse().read().decode()
     counted = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_ingest_lines_total"))
     failures = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_pull_failures_total{"))
+    t0 = time.monotonic()
     c.request("GET", "/v1/report")
     by_cause = json.loads(c.getresponse().read())["failures"]["by_cause"]
+    report_seconds = time.monotonic() - t0
     server.terminate()
     server.wait()
     scanned = json.loads(subprocess.run([args.bin, "scan", "--format", "json", used], capture_output=True, check=True).stdout)
@@ -167,6 +209,8 @@ def main():
     print(f"answers: {counts['ok']} 2xx, {counts['503']} 503 (retried), {counts['other']} other")
     print(f"server: {cpu1 - cpu0:.2f} CPU s ({(cpu1 - cpu0) / elapsed:.2f} cores), peak RSS {peak:.0f} MiB; "
           f"/metrics: {counted:.0f} lines, {failures:.0f} pull failures")
+    print("server RSS at 1/4, 1/2, 3/4 and all of the load: " + ", ".join(f"{r:.0f}" for r in rss_at) + " MiB; "
+          f"GET /v1/report at the end: {report_seconds * 1000:.0f} ms")
     print(f"scan of the same lines as journal text: {scanned['failures']['total']} pull failures"
           + ("" if scanned["failures"]["by_cause"] == by_cause else f" — by cause differs: sink {by_cause}, scan {scanned['failures']['by_cause']}"))
     if int(counted) != total_lines or counts["other"]:

@@ -127,8 +127,15 @@ public struct IncidentBuilder: Sendable {
     /// join the key's first incident when rendered.
     public private(set) var timed: [String: [IncidentRollup]] = [:]
     public private(set) var untimed: [String: IncidentRollup] = [:]
+    /// Attempts waiting for their cause or image, ordered by end (untimed last), from
+    /// `waitingHead` on (the placed prefix is dropped now and then).
+    private var waiting: [AttemptRollup] = []
+    private var waitingHead = 0
+    /// Attempts deferred and placed since `takeDeferredChanges()` (for the store).
+    private var deferredAdded: [AttemptRollup] = []
+    private var deferredPlaced: [String] = []
     /// Attempts waiting for their cause or image.
-    public private(set) var deferred: [AttemptRollup] = []
+    public var deferred: ArraySlice<AttemptRollup> { waiting[waitingHead...] }
     /// Recent attempts with a cause, by image key and by pod (within `quietGap` of the newest).
     private var byImage: [String: [AttemptRollup]] = [:]
     private var byPod: [String: [AttemptRollup]] = [:]
@@ -144,7 +151,8 @@ public struct IncidentBuilder: Sendable {
     /// Starts from incidents already built (a live state).
     public init(incidents: [IncidentRollup], recent: [AttemptRollup], deferred: [AttemptRollup] = []) {
         for r in incidents { insert(r) }
-        self.deferred = deferred
+        for a in deferred { wait(a) }
+        deferredAdded.removeAll()
         watermark = (recent.compactMap(\.start) + deferred.compactMap(\.start) + incidents.compactMap(\.last)).max()
         for a in recent.sorted(by: { ($0.start ?? 0) < ($1.start ?? 0) }) { remember(a) }
         changed.removeAll()
@@ -176,7 +184,8 @@ public struct IncidentBuilder: Sendable {
     public mutating func add(_ a: AttemptRollup) {
         if let s = a.start { watermark = max(watermark ?? s, s) }
         if a.cause == .backoff || a.imageKey == nil {
-            deferred.append(a)
+            wait(a)
+            deferredAdded.append(a)
         } else {
             place(a)
             remember(a)
@@ -186,16 +195,42 @@ public struct IncidentBuilder: Sendable {
         if added % 4096 == 0 { pruneIndex() }
     }
 
-    /// Places the deferred attempts that ended at or before `limit` (all when nil).
+    /// The store's row key of a deferred attempt.
+    public static func deferredKey(_ a: AttemptRollup) -> String {
+        a.identity + "\u{1F}" + String(a.start ?? 0) + "\u{1F}" + String(a.end ?? 0) + "\u{1F}" + String(a.records)
+    }
+
+    private mutating func wait(_ a: AttemptRollup) {
+        // Usually the newest: a binary search from the end keeps the order by end.
+        let end = a.end ?? Int64.max
+        var lo = waitingHead, hi = waiting.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if (waiting[mid].end ?? Int64.max) <= end { lo = mid + 1 } else { hi = mid }
+        }
+        waiting.insert(a, at: lo)
+    }
+
+    /// Places the deferred attempts that ended at or before `limit` (all when nil; untimed
+    /// ones wait for that).
     public mutating func flush(upTo limit: Int64? = nil) {
-        guard !deferred.isEmpty else { return }
-        var keep: [AttemptRollup] = []
-        for a in deferred {
-            // With a limit, only attempts that ended before it (untimed ones wait for the end).
-            if let limit, (a.end ?? Int64.max) > limit { keep.append(a); continue }
+        while waitingHead < waiting.count {
+            let a = waiting[waitingHead]
+            if let limit, (a.end ?? Int64.max) > limit { break }
+            waitingHead += 1
+            deferredPlaced.append(Self.deferredKey(a))
             place(resolved(a))
         }
-        deferred = keep
+        if waitingHead > 1024 && waitingHead * 2 > waiting.count {
+            waiting.removeFirst(waitingHead)
+            waitingHead = 0
+        }
+    }
+
+    /// Deferred attempts added and placed since the last call (for the store).
+    public mutating func takeDeferredChanges() -> (added: [AttemptRollup], placed: [String]) {
+        defer { deferredAdded.removeAll(); deferredPlaced.removeAll() }
+        return (deferredAdded, deferredPlaced)
     }
 
     /// A back-off only or imageless attempt with the cause / image of its nearest relative.
@@ -275,7 +310,7 @@ public struct IncidentBuilder: Sendable {
             untimed[key] = r
             return
         }
-        var list = timed[key] ?? []
+        var list = timed.removeValue(forKey: key) ?? []
         // Usually the last incident continues; a late attempt may join (or bridge) earlier ones.
         var hits: [Int] = []
         var i = list.count - 1
@@ -305,7 +340,7 @@ public struct IncidentBuilder: Sendable {
             if var u = untimed[r.key] { u.absorb(r); untimed[r.key] = u } else { untimed[r.key] = r }
             return
         }
-        var list = timed[r.key] ?? []
+        var list = timed.removeValue(forKey: r.key) ?? []
         var merged = r
         list.removeAll { other in
             if other.touches(start: merged.first, end: merged.last) { merged.absorb(other); return true }

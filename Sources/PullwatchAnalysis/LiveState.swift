@@ -27,6 +27,9 @@ public struct LiveState: Sendable {
         public var openWritten = Set<String>()
         /// Attempts that became final (the store keeps them until they leave the builder's index).
         public var finalized: [AttemptRollup] = []
+        /// Deferred attempts added, and the keys of those placed.
+        public var deferredAdded: [AttemptRollup] = []
+        public var deferredPlaced: [String] = []
         /// Incident keys whose incidents changed.
         public var incidentKeys = Set<String>()
         public var events = Set<String>()
@@ -136,6 +139,7 @@ public struct LiveState: Sendable {
     public mutating func takeChanges() -> Changes {
         var c = changes
         c.incidentKeys.formUnion(builder.takeChanged())
+        (c.deferredAdded, c.deferredPlaced) = builder.takeDeferredChanges()
         changes = Changes()
         return c
     }
@@ -172,7 +176,7 @@ public struct LiveState: Sendable {
         var a = Aggregate()
         a.input = input
         a.counts = counts
-        a.attempts = Array(open.values) + builder.deferred
+        a.attempts = Array(open.values) + Array(builder.deferred)
         a.eventHighs = eventHighs
         a.incidents = builder.all
         a.recent = builder.recent

@@ -103,7 +103,8 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// Docker Hub's API and legacy index hosts are the registry `docker.io`.
     public static func canonicalRegistryHost(_ host: String) -> String {
         switch host.lowercased() {
-        case "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com": return "docker.io"
+        case "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com", "docker.io:443", "registry-1.docker.io:443",
+             "index.docker.io:443": return "docker.io"
         default: return host
         }
     }

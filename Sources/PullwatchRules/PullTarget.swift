@@ -36,7 +36,7 @@ public struct PullTarget: Sendable, Equatable {
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
-    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
+    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>#*_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
     /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
@@ -61,7 +61,15 @@ public enum PullTargetExtraction {
         (#"image pull failed for (?<image>\#(ref))"#, .strict),
         (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, .strict),
         (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, .shaped),
-        (#"(?:Error: image|\brepository) (?<image>\#(ref)) not found"#, .strict),
+        (#"(?:Error: image|\brepository)\s+(?<image>\#(ref)) not found"#, .strict),
+        // Wrappers that quote the reference in single quotes, or name it after `pull failed for`.
+        (#"(?i)(?:error pulling image|unable to get image|can'?t pull image|cannot pull image|unable to pull image) '(?<image>[^'\s]+)'"#, .strict),
+        (#"\b(?:do)?[Pp]ull failed for \\*"?(?<image>\#(ref))"#, .strict),
+        (#"\b[Pp]ull failed\. Retrying (?<image>\#(ref))"#, .strict),
+        (#"not in registry: (?<image>\#(ref))"#, .strict),
+        // A pull command quoted in the message: `crictl pull X`, ["docker" "pull" "X"].
+        (#"\b(?:crictl|docker|podman|nerdctl|ctr(?: -n \S+)?(?: images?)?) pull (?:--?[\w-]+(?:[ =]\S+)? )*(?<image>\#(ref))"#, .shaped),
+        (#"\["(?:docker|podman|crictl|nerdctl)" "pull" (?:"-[^"]*" )*"(?<image>[^"\s]+)""#, .strict),
         (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, .strict),
         (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, .shaped),
@@ -109,6 +117,7 @@ public enum PullTargetExtraction {
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
         #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
+        #"error pinging registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?),"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
     ].map { try! Regex($0) }
 

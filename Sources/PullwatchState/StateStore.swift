@@ -78,7 +78,7 @@ public final class StateStore: @unchecked Sendable {
                 CREATE INDEX count_row_minute ON count_row (minute);
                 CREATE TABLE open_attempt (key TEXT PRIMARY KEY, json BLOB NOT NULL);
                 CREATE TABLE recent_attempt (id INTEGER PRIMARY KEY AUTOINCREMENT, start INTEGER, json BLOB NOT NULL);
-                CREATE TABLE deferred_attempts (id INTEGER PRIMARY KEY CHECK (id = 1), json BLOB NOT NULL);
+                CREATE TABLE deferred_attempt (key TEXT PRIMARY KEY, json BLOB NOT NULL);
                 CREATE TABLE incident (key TEXT PRIMARY KEY, json BLOB NOT NULL);
                 CREATE TABLE event_high (key TEXT PRIMARY KEY, count INTEGER NOT NULL, last INTEGER);
                 """)
@@ -189,9 +189,12 @@ public final class StateStore: @unchecked Sendable {
         if !c.finalized.isEmpty, let newest = state.newest {
             try db.execute(sql: "DELETE FROM recent_attempt WHERE start < ?", arguments: [newest - Incidents.indexSpan])
         }
-        if !c.finalized.isEmpty || !c.openWritten.isEmpty {
-            try db.execute(sql: "INSERT INTO deferred_attempts (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-                           arguments: [try encoder.encode(state.builder.deferred)])
+        for a in c.deferredAdded {
+            try db.execute(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+                           arguments: [IncidentBuilder.deferredKey(a), try encoder.encode(a)])
+        }
+        for key in c.deferredPlaced {
+            try db.execute(sql: "DELETE FROM deferred_attempt WHERE key = ?", arguments: [key])
         }
         for key in c.incidentKeys {
             let list = state.builder.incidents(forKey: key)
@@ -239,8 +242,7 @@ public final class StateStore: @unchecked Sendable {
             }
             let open = try Data.fetchAll(db, sql: "SELECT json FROM open_attempt").map { try decoder.decode(AttemptRollup.self, from: $0) }
             let recent = try Data.fetchAll(db, sql: "SELECT json FROM recent_attempt ORDER BY id").map { try decoder.decode(AttemptRollup.self, from: $0) }
-            let deferred = try Data.fetchOne(db, sql: "SELECT json FROM deferred_attempts WHERE id = 1")
-                .map { try decoder.decode([AttemptRollup].self, from: $0) } ?? []
+            let deferred = try Data.fetchAll(db, sql: "SELECT json FROM deferred_attempt").map { try decoder.decode(AttemptRollup.self, from: $0) }
             var incidents: [IncidentRollup] = []
             for data in try Data.fetchAll(db, sql: "SELECT json FROM incident") { incidents += try decoder.decode([IncidentRollup].self, from: data) }
             var highs: [String: EventHigh] = [:]

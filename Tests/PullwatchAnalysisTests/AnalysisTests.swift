@@ -202,3 +202,87 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         #expect(rendered == expected, "golden \(golden.lastPathComponent) differs; rerun with PULLWATCH_UPDATE_GOLDEN=1 and review the diff")
     }
 }
+
+/// Rollups must not depend on how the input is cut: any split merged, or the same failures fed
+/// to a live state in chunks, reports what one scan reports (docs/incidents.md, "Merging").
+@Suite struct RollupTests {
+    /// Every failure of the samples, in time order.
+    static let observations: [Observation] = {
+        var out: [Observation] = []
+        let scratch = MatchScratch()
+        for name in ReportTests.all {
+            _ = Ingest.read(.file(repoRoot.appendingPathComponent("samples/" + name).path), options: fixedDecoder, gate: rules.gate.search) { r in
+                if let c = rules.classify(r, scratch: scratch) { out.append(Observation(record: r, classification: c)) }
+            }
+        }
+        return out.sorted(by: Observation.ordered)
+    }()
+
+    static func whole() -> Report {
+        var a = Aggregate()
+        for o in observations { a.add(o) }
+        return Report(a, rules: rules)
+    }
+
+    /// The parts of a report that must agree: counts and incidents.
+    static func essence(_ r: Report) -> String {
+        var copy = r
+        copy.input = InputStats()
+        return JSONReport.render(copy)
+    }
+
+    @Test(arguments: [1, 2, 7])
+    func anySplitMergedThroughStateFilesEqualsOneScan(_ seed: UInt64) throws {
+        var rng = SplitMix(seed: seed)
+        var shards = [Aggregate](repeating: Aggregate(), count: 5)
+        // Each failure to a random shard: shards cut through attempts, incidents and events.
+        for o in Self.observations { shards[Int(rng.next() % 5)].add(o) }
+        var merged = Aggregate()
+        for s in shards.shuffled(using: &rng) {
+            merged.merge(try JSONDecoder().decode(Aggregate.self, from: try JSONEncoder().encode(s)))
+        }
+        #expect(Self.essence(Report(merged, rules: rules)) == Self.essence(Self.whole()))
+    }
+
+    @Test(arguments: [3, 11])
+    func aLiveStateFedInChunksEqualsOneScan(_ seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var state = LiveState()
+        var i = 0
+        let all = Self.observations
+        while i < all.count {
+            let n = 1 + Int(rng.next() % 50)
+            for o in all[i..<min(i + n, all.count)] { state.add(o) }
+            state.settle()
+            _ = state.takeChanges()
+            i += n
+        }
+        #expect(Self.essence(state.report(rules: rules)) == Self.essence(Self.whole()))
+        // Attempts were made final as the failures went by: only the last minute's stay open.
+        #expect(state.open.count < 40)
+    }
+
+    @Test func aMergeOfAStateWithItselfSplitsNothing() throws {
+        // The same observation in two shards counts twice (they are different lines), but
+        // stays one attempt and one incident.
+        let o = Self.observations.first { $0.eventKey == nil && $0.time != nil }!
+        var a = Aggregate(), b = Aggregate()
+        a.add(o); b.add(o)
+        a.merge(b)
+        let r = Report(a, rules: rules)
+        #expect(r.failures.total == 2 && r.incidents.count == 1 && r.incidents[0].attempts == 1)
+    }
+}
+
+/// A small deterministic generator for the split tests.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
