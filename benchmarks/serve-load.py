@@ -38,8 +38,9 @@ def journal_lines(journal_path, failures_only):
         yield from failing
 
 
-def records(journal_path, shape, used, failures_only=False):
-    """Shipper records from a journal in short-precise form; the lines used go to `used`."""
+def records(journal_path, shape, used, failures_only=False, step=0.01):
+    """Shipper records from a journal in short-precise form; the lines used go to `used`.
+    Record i is stamped `step` seconds after record i-1."""
     base = 1795341600.0
     if True:
         for i, line in enumerate(journal_lines(journal_path, failures_only)):
@@ -48,7 +49,7 @@ def records(journal_path, shape, used, failures_only=False):
                 continue
             used.write(line)
             stamp, host, ident, pid, msg = m.groups()
-            t = base + i * 0.01
+            t = base + i * step
             use = shape if shape != "mixed" else ("fluent-bit" if i % 2 == 0 else "vector")
             if use == "fluent-bit":
                 yield {"date": t, "PRIORITY": "6", "_HOSTNAME": host, "SYSLOG_IDENTIFIER": ident,
@@ -60,9 +61,9 @@ def records(journal_path, shape, used, failures_only=False):
                        "source_type": "journald", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + "Z"}
 
 
-def batches(journal_path, shape, lines, size, used, failures_only=False):
+def batches(journal_path, shape, lines, size, used, failures_only=False, step=0.01):
     out, current, n = [], [], 0
-    for r in records(journal_path, shape, used, failures_only):
+    for r in records(journal_path, shape, used, failures_only, step):
         current.append(json.dumps(r, separators=(",", ":")))
         n += 1
         if len(current) == size or n == lines:
@@ -113,6 +114,8 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--shape", default="mixed", choices=["fluent-bit", "vector", "mixed"])
     ap.add_argument("--failures-only", action="store_true", help="send only image-pull failure lines")
+    ap.add_argument("--rate", type=float, help="lines per second of log time (default 100; 50000 with --failures-only: "
+                    "a cluster-wide outage, as many failures a second as the sink should take)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pullwatch-load-")
@@ -122,7 +125,8 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "bench", journal, str(mb)], check=True)
     used = os.path.join(work, "used.log")
     with open(used, "w") as u:
-        todo = batches(journal, args.shape, args.lines, args.batch, u, args.failures_only)
+        rate = args.rate or (50_000 if args.failures_only else 100)
+        todo = batches(journal, args.shape, args.lines, args.batch, u, args.failures_only, 1 / rate)
     total_lines = sum(b[0] for b in todo)
     raw = sum(b[1] for b in todo)
     wire = sum(len(b[2]) for b in todo)

@@ -32,6 +32,18 @@ grep -q '"incident_opened"' "$T/ev1" && passed=$((passed + 1)) || { failed=$((fa
 journalctl --directory "$T/journal" -o json --no-pager | "$BIN" follow - --state "$T/s2" > /dev/null 2>> "$T/err"
 journalctl --directory "$T/journal" -o json --no-pager | "$BIN" follow - --state "$T/s2" > /dev/null 2>> "$T/err"
 check "follow - twice over the same journal counts it once" "$expected" "$("$BIN" report --state "$T/s2" --format json | counts)"
+# 3. SIGHUP reloads the rules in journal mode too (the unit's ExecReload).
+mkdir -p "$T/rules"; mkfifo "$T/fifo"
+"$BIN" follow - --state "$T/s3" --rules "$T/rules" < "$T/fifo" > "$T/ev3" 2> "$T/hup-err" & PID=$!
+exec 3> "$T/fifo"
+sleep 0.8
+printf "rules:\n  - id: corp.quota\n    cause: rate_limited\n    pattern: 'mirror quota exhausted'\n    samples: ['Failed to pull image \"a:1\": mirror quota exhausted']\n" > "$T/rules/mine.yaml"
+kill -HUP $PID; sleep 0.8
+now_us=$(( $(date +%s) * 1000000 ))
+echo "{\"__CURSOR\":\"s=1\",\"__REALTIME_TIMESTAMP\":\"$now_us\",\"_HOSTNAME\":\"n1\",\"SYSLOG_IDENTIFIER\":\"containerd\",\"MESSAGE\":\"time=\\\"2026-01-01T00:00:00Z\\\" level=error msg=\\\"PullImage \\\\\\\"a:1\\\\\\\" failed\\\" error=\\\"mirror quota exhausted\\\"\"}" >&3
+sleep 0.8; exec 3>&-; wait $PID || true
+check "SIGHUP reloads the rules in journal mode" "yes" "$(grep -q 'rules reloaded' "$T/hup-err" && grep -q 'rate_limited' "$T/ev3" && echo yes || echo no)"
+
 [ -s "$T/err" ] && { echo "stderr:"; cat "$T/err"; }
 echo "follow-journal: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -87,6 +87,26 @@ sleep 0.8; kill -TERM $PID; wait $PID || true
 check "SIGHUP loads a new rule" "yes" "$(grep -q 'rules reloaded' "$T/hup-err" && grep -q 'rate_limited' "$T/events3" && echo yes || echo no)"
 check "a bad rule file keeps the old rules and says why" "yes" "$(grep -q 'keeping the old ones' "$T/hup-err" && grep -q 'bad.yaml:3' "$T/hup-err" && echo yes || echo no)"
 
+# Drifts from scan that follow must not have: an over-long line is cut and counted (not split
+# into several lines), and the decoder's errors (malformed JSON) reach the state's report.
+python3 - "$T/long.log" <<'PY'
+import sys
+fail = 'E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = NotFound desc = failed to pull and unpack image \\"docker.io/library/nginx:9.9\\": failed to resolve reference \\"docker.io/library/nginx:9.9\\": docker.io/library/nginx:9.9: not found" image="nginx:9.9"'
+with open(sys.argv[1], "w") as f:
+    f.write(fail + "\n")
+    # 1.5 MiB: longer than the 1 MiB line limit; its tail repeats the failure, which must not count.
+    f.write(fail + " " + "x" * (1536 << 10) + " " + fail + "\n")
+    f.write('{"log": "not closed\n')
+    f.write("\n" + fail + "\n")
+PY
+"$BIN" follow --from-start --state "$T/state5" "$T/long.log" > /dev/null 2> "$T/long-err" & PID=$!
+sleep 1.5; kill -TERM $PID; wait $PID || true
+check "an over-long line in follow is cut and counted as in scan" \
+  "$("$BIN" scan --format json "$T/long.log" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["input"]["lines"], d["failures"]["total"], len(d["input"]["errors"]))')" \
+  "$("$BIN" report --state "$T/state5" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["input"]["lines"], d["failures"]["total"], len(d["input"]["errors"]))')"
+check "decoder errors reach the state and the report" "yes" \
+  "$("$BIN" report --state "$T/state5" --format json | grep -q 'malformed JSON value' && echo yes || echo no)"
+
 [ -s "$T/err" ] && { echo "stderr of the followers:"; cat "$T/err"; }
 echo "follow: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,6 +32,8 @@ final class FollowedFile {
     /// Where an unfinished multi-line JSON value started (line, offset): the checkpoint while
     /// it is open, so a restart decodes it whole.
     var jsonStart: (line: Int, offset: UInt64)?
+    /// The rest of an over-long line is being skipped (up to its newline), as scan does.
+    var skipping = false
 
     init(path: String, decoder: RecordDecoder, gate: LiteralSet?) {
         self.path = path
@@ -95,6 +97,7 @@ final class FollowedFile {
 public final class FileFollower {
     /// How much of a file is read per poll (bounded memory).
     public static let readChunk = 1 << 20
+    private let maxLineBytes: Int
 
     private let paths: [String]
     private let options: DecoderOptions
@@ -116,7 +119,10 @@ public final class FileFollower {
         self.start = start
         self.options = options
         self.gate = gate
-        buffer = .allocate(byteCount: max(FileFollower.readChunk, options.maxLineBytes.bytes + 1), alignment: 64)
+        // One byte more than the longest line: every complete line a read holds is within the
+        // limit, and a full buffer without a newline is an over-long line (cut, as scan cuts it).
+        maxLineBytes = options.maxLineBytes.bytes
+        buffer = .allocate(byteCount: min(FileFollower.readChunk, maxLineBytes + 1), alignment: 64)
     }
 
     deinit { buffer.deallocate() }
@@ -265,20 +271,37 @@ public final class FileFollower {
         while true {
             let n = pread(f.fd, base, buffer.count, off_t(f.offset))
             guard n > 0 else { break }
+            let read = UnsafeRawBufferPointer(start: base, count: n)
+            if f.skipping {
+                // The rest of an over-long line: consumed up to its newline, not a line itself.
+                if let nl = read.firstIndex(of: 0x0A) {
+                    f.offset += UInt64(nl + 1); batch.bytes += UInt64(nl + 1); f.skipping = false
+                } else {
+                    f.offset += UInt64(n); batch.bytes += UInt64(n)
+                }
+                progressed = true
+                if f.skipping && n < buffer.count { break }
+                continue
+            }
             var usable = n
-            if let last = ByteSearch.last(0x0A, in: UnsafeRawBufferPointer(start: base, count: n)) {
+            var truncated = false
+            if let last = ByteSearch.last(0x0A, in: read) {
                 usable = last + 1
             } else if n < buffer.count {
                 break          // an incomplete last line: wait for its newline
+            } else {
+                // A full buffer without a newline: a line over the limit. Its first
+                // `maxLineBytes` bytes are the line (marked cut); the rest is skipped.
+                truncated = true
             }
-            // (A buffer full of bytes without a newline is an over-long line: taken as it is.)
-            let view = UnsafeRawBufferPointer(start: base, count: usable)
-            let count = LineFramer.countLines(view)
+            let view = UnsafeRawBufferPointer(start: base, count: truncated ? min(maxLineBytes, n) : usable)
+            let count = truncated ? 1 : LineFramer.countLines(view)
             var summary = IngestSummary()
             var records = 0
             let firstLine = f.line + 1
-            f.blocks.process(LineBlock(bytes: view, firstLineNumber: firstLine, lineCount: count, truncated: false),
+            f.blocks.process(LineBlock(bytes: view, firstLineNumber: firstLine, lineCount: count, truncated: truncated),
                              summary: &summary) { r in records += 1; emit(r) }
+            if truncated { f.skipping = true }
             if f.blocks.decoder.hasPendingJSON {
                 let startLine = f.blocks.decoder.pendingJSONStartLine
                 if startLine >= firstLine && (f.jsonStart?.line ?? 0) != startLine {
@@ -299,8 +322,9 @@ public final class FileFollower {
             batch.lines += count
             batch.records += records
             batch.candidateLines += summary.decodedLines
-            batch.errors += summary.errors.map(InputProblem.init)
+            batch.errors += (summary.errors + f.blocks.decoder.takeErrors()).map(InputProblem.init)
             progressed = true
+            if truncated { continue }
             if usable < n || n < buffer.count { break }
         }
         if progressed {

@@ -2,6 +2,7 @@ import Foundation
 import PullwatchIO
 import PullwatchRecords
 import PullwatchState
+import PullwatchAnalysis
 
 /// Counts `journalctl -o json` output: one JSON object per line, from `journalctl -f` run by
 /// pullwatch or from standard input. The checkpoint is the cursor (opaque) and realtime
@@ -12,6 +13,8 @@ import PullwatchState
 public final class JournalFollower {
     public static let key = "journal"
     private var decoder: RecordDecoder
+    /// The decoder behind the rules' literal gate, as in scan and file follow.
+    private var blocks: BlockDecoder
     private var pendingLine: [UInt8] = []
     private var line = 0
     private var cursor: String?
@@ -21,14 +24,18 @@ public final class JournalFollower {
     private var resumed: Bool
 
     /// Resumes after `checkpoint` (if any).
-    public init(checkpoint: Checkpoint?, options: DecoderOptions) {
+    public init(checkpoint: Checkpoint?, options: DecoderOptions, gate: LiteralSet? = nil) {
         decoder = RecordDecoder(source: "journal", options: options)
+        blocks = BlockDecoder(decoder: decoder, gate: gate)
         resumeCursor = checkpoint?.cursor
         resumeRealtime = Int64(checkpoint?.offset ?? 0)
         resumed = checkpoint == nil
         cursor = checkpoint?.cursor
         realtime = resumeRealtime
     }
+
+    /// Swaps the gate (rules reloaded).
+    public func setGate(_ gate: LiteralSet?) { blocks = BlockDecoder(decoder: decoder, gate: gate) }
 
     /// The cursor to pass to `journalctl --after-cursor`, if one was saved.
     public var afterCursor: String? { resumeCursor }
@@ -67,12 +74,16 @@ public final class JournalFollower {
         if let c = entryCursor { cursor = c }
         if let t = entryRealtime { realtime = max(realtime, t) }
         var records = 0
-        decoder.followClock()
+        var summary = IngestSummary()
         pendingLine.withUnsafeBytes { raw in
-            decoder.decode(Line(bytes: raw, number: line)) { r in records += 1; emit(r) }
+            blocks.process(LineBlock(bytes: raw, firstLineNumber: line, lineCount: 1, truncated: false), summary: &summary) { r in
+                records += 1; emit(r)
+            }
         }
         batch.records += records
-        batch.candidateLines += 1
+        batch.candidateLines += summary.decodedLines
+        batch.errors += summary.errors.map(InputProblem.init)
+        batch.errors += decoder.takeErrors().map(InputProblem.init)
     }
 
     /// The string value of a top-level `"name":"value"` in a journal JSON line (no escapes in

@@ -63,6 +63,13 @@ public final class RecordDecoder {
 
     /// Problems met so far (malformed JSON values, over-long values).
     public private(set) var errors: [InputError] = []
+
+    /// The errors met since the last call (live modes drain them into each batch, so the list
+    /// does not grow for the life of the process).
+    public func takeErrors() -> [InputError] {
+        defer { errors.removeAll() }
+        return errors
+    }
     /// JSON values skipped because they were malformed or too large.
     public private(set) var skippedValues = 0
     /// Lines that began as JSON but were not (read as text instead) plus values that did not

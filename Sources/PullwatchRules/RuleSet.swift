@@ -150,12 +150,13 @@ public final class RuleSet: @unchecked Sendable {
             }
             // Step 1 first: most records the gate lets through are not failures, and the
             // cause rules need not run for them.
-            for rule in standAlone { _ = run(rule) }
+            // By index: iterating the array would copy each rule (a retain per field).
+            for i in standAlone.indices { _ = run(standAlone[i]) }
             guard let best = matches.map(\.rule.priority).max() else { return }
             // Step 2 in precedence order: the first cause rule that matches wins, and none
             // ranked below the best match so far can, so they are not run.
-            for rule in causeRules where rule.priority >= best {
-                if run(rule) { break }
+            for i in causeRules.indices where causeRules[i].priority >= best {
+                if run(causeRules[i]) { break }
             }
         }
         // By precedence: once the record is a failure, the first match wins.

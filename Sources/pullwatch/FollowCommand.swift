@@ -183,16 +183,17 @@ struct FollowCommand: ParsableCommand {
         let store = try stateOptions.open()
         let flags = SignalFlags()
         flags.install()
-        let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions())
+        let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions(),
+                                      gate: ruleSet.gate.search)
         let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
         try startMetrics(live, store: store)
-        let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson)
+        let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson, flags: flags, reload: rules.directories)
         if paths == ["-"] {
             // stdin: poll so that SIGTERM is noticed while no input comes.
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             while !flags.stop {
-                guard poll(&fds, 1, 250) > 0 else { continue }
+                guard poll(&fds, 1, 250) > 0 else { sink.reloadIfAsked(); continue }
                 let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
                 if n <= 0 { break }
                 try buffer.withUnsafeBytes { try sink.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
@@ -261,11 +262,30 @@ final class JournalSink: @unchecked Sendable {
     let ndjson: Bool
     let out = OutputBuffer()
 
-    init(journal: JournalFollower, live: LiveAggregator, ndjson: Bool) {
-        self.journal = journal; self.live = live; self.ndjson = ndjson
+    let flags: SignalFlags
+    let reloadDirectories: [String]
+
+    init(journal: JournalFollower, live: LiveAggregator, ndjson: Bool, flags: SignalFlags, reload: [String]) {
+        self.journal = journal; self.live = live; self.ndjson = ndjson; self.flags = flags; self.reloadDirectories = reload
+    }
+
+    /// SIGHUP: reload the rules (a bad rule file keeps the old ones), as file follow does.
+    func reloadIfAsked() {
+        guard flags.takeReload() else { return }
+        do {
+            let ruleSet = try RuleSet.load(directories: reloadDirectories)
+            journal.setGate(ruleSet.gate.search)
+            live.setRules(ruleSet)
+            Stderr.write("pullwatch: rules reloaded (\(ruleSet.rules.count) rules)")
+        } catch let e as RuleLoadError {
+            Stderr.write("pullwatch: rules not reloaded, keeping the old ones:\n\(e)")
+        } catch {
+            Stderr.write("pullwatch: rules not reloaded, keeping the old ones: \(error)")
+        }
     }
 
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
+        reloadIfAsked()
         var batch = StateStore.Batch()
         var records: [Record] = []
         journal.feed(bytes, into: &batch) { records.append($0) }
