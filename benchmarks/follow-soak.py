@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak for `pullwatch follow` (not a test): failures appended to a followed log for a long time.
 
-    follow-soak.py [--bin .build/release/pullwatch] [--failures 1000000] [--per-round 20000]
+    follow-soak.py [--bin .build/release/pullwatch] [--failures 1000000] [--per-round 5000]
                    [--interval 0.5]
 
 Starts `pullwatch follow --format ndjson` on a fresh state and an empty journal-style log, then
@@ -53,7 +53,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.path.join(HERE, "..", ".build", "release", "pullwatch"))
     ap.add_argument("--failures", type=int, default=1_000_000)
-    ap.add_argument("--per-round", type=int, default=20_000)
+    ap.add_argument("--per-round", type=int, default=5000)
     ap.add_argument("--interval", type=float, default=0.5)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pullwatch-follow-soak-")
@@ -88,8 +88,14 @@ def main():
             cpu_before = cpu
             if (r + 1) % max(1, rounds // 10) == 0:
                 rss_at.append(rss)
-        # Line -> event: a failure of a new incident.
-        time.sleep(2 * args.interval)
+        # Wait until follow has caught up (its CPU time stops moving), then line -> event: a
+        # failure of a new incident.
+        while True:
+            a, _ = stat(follow.pid)
+            time.sleep(1.0)
+            b, _ = stat(follow.pid)
+            if b - a < 0.05:
+                break
         now = time.time()
         marker = line(0, now).replace("team/app-0", "team/soak-marker")
         t0 = time.monotonic()

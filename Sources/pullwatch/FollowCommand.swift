@@ -136,6 +136,7 @@ struct FollowCommand: ParsableCommand {
     }
 
     func run() throws {
+        LongRunning.boundHeap()
         if journal || paths == ["-"] {
             try runJournal()
             return
