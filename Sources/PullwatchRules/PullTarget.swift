@@ -45,6 +45,8 @@ public enum PullTargetExtraction {
     static let imagePatterns: [(regex: Regex, looseness: Looseness)] = ([
         // kubelet, crictl, events, containerd: the reference the user asked for, quoted.
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, .strict),
+        // The same with typographic quotes (pasted through a word processor) or CSV's doubled ones.
+        (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage)\s+image\s+(?:[“”]|"")(?<image>[^"“”\\\s]+)"#, .strict),
         (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, .shaped),
         (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, .shaped),
         (#"fromImage=(?<image>[^&\s"]+)"#, .strict),

@@ -26,6 +26,14 @@ import PullwatchRecords
         ("Error pulling image (latest) from acme/x, Error downloading dependent layers", "acme/x:latest", "docker.io"),
         // The outermost reference is the one the pod asked for.
         ("Failed to pull image \"nginx:1.99\": failed to pull and unpack image \"docker.io/library/nginx:1.99\": not found", "nginx:1.99", "docker.io"),
+        // Single quotes, `pull failed for`, a quoted pull command, typographic and CSV quotes.
+        ("Error pulling image 'registry.example:7002/team/sshd:2', due to reason: x", "registry.example:7002/team/sshd:2", "registry.example:7002"),
+        ("level=error msg=\"doPull failed for \\\"ghcr.io/acme/op:1.2\\\": context canceled\"", "ghcr.io/acme/op:1.2", "ghcr.io"),
+        ("Pull failed. Retrying quay.io/acme/okd@sha256:0123456789abcdef...", "quay.io/acme/okd@sha256:0123456789abcdef", "quay.io"),
+        ("failed to run \"crictl pull acme/pause:3.9\": exit status 1", "acme/pause:3.9", "docker.io"),
+        ("Failed to pull image “rancher/kubectl:1.5”: rpc error: code = NotFound", "rancher/kubectl:1.5", "docker.io"),
+        ("Failed,\"Failed to pull image \"\"acr.example.io/mirror/proxy:1\"\": rpc error\"", "acr.example.io/mirror/proxy:1", "acr.example.io"),
+        ("error: not in registry: docker.io:443/acme/tool:2", "docker.io:443/acme/tool:2", "docker.io"),
         // Invalid references still name their registry.
         ("Failed to apply default image tag \"Registry.Example/Team/App\": invalid reference format", "Registry.Example/Team/App", "Registry.Example"),
     ] as [(String, String, String)])
