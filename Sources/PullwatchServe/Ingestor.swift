@@ -43,6 +43,8 @@ public actor Ingestor {
     private var state: LiveState
     private let retention: Int64
     private var lastExpiry: Int64 = 0
+    /// Match scratches (PCRE2 match data and the classification cache) of the request tasks.
+    private nonisolated let scratches = ScratchPool()
     public let metrics: SinkMetrics
     private let keys: RecordKeys
     private var pending = 0
@@ -89,7 +91,11 @@ public actor Ingestor {
         let options = DecoderOptions(keys: keys)
         var blocks = BlockDecoder(decoder: RecordDecoder(source: source, options: options), gate: rules.gate.search)
         var summary = IngestSummary()
-        let scratch = MatchScratch()
+        // A scratch from the pool: its classification cache outlives the request, as a retry
+        // storm sends the same messages from every node again and again.
+        let scratch = scratches.take()
+        defer { scratches.give(scratch) }
+        let limitHitsBefore = scratch.limitHits
         let rules = self.rules
         var observations: [Observation] = []
         var records = 0
@@ -114,7 +120,7 @@ public actor Ingestor {
         batch.bytes = UInt64(outcome.bytes)
         batch.records = records
         batch.candidateLines = summary.decodedLines
-        batch.limitHits = scratch.limitHits
+        batch.limitHits = scratch.limitHits - limitHitsBefore
         batch.errors = (summary.errors + decoder.errors).prefix(100).map(InputProblem.init)
         return (outcome, batch, observations)
     }
@@ -146,5 +152,23 @@ public actor Ingestor {
     public func incidentsJSON() -> String {
         let incidents = state.incidents(rules: rules)
         return "[" + incidents.map(JSONReport.incident).joined(separator: ",\n ") + "]\n"
+    }
+}
+
+/// Match scratches for concurrent requests: each request takes one and gives it back, so the
+/// per-worker classification cache is reused across requests.
+final class ScratchPool: @unchecked Sendable {
+    // `free` is guarded by `lock`.
+    private let lock = NSLock()
+    private var free: [MatchScratch] = []
+
+    func take() -> MatchScratch {
+        lock.lock(); defer { lock.unlock() }
+        return free.popLast() ?? MatchScratch()
+    }
+
+    func give(_ s: MatchScratch) {
+        lock.lock(); defer { lock.unlock() }
+        free.append(s)
     }
 }
