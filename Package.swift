@@ -52,6 +52,10 @@ let package = Package(
         .testTarget(name: "PullwatchRulesTests", dependencies: ["PullwatchRules", "PullwatchRecords"]),
         .testTarget(name: "PullwatchStateTests", dependencies: ["PullwatchState", "PullwatchFollow", "PullwatchAnalysis", "PullwatchReport", "PullwatchRules",
                                                           "PullwatchRecords", "PullwatchIO", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PullwatchFollowTests", dependencies: ["PullwatchFollow", "PullwatchState", "PullwatchAnalysis", "PullwatchRules",
+                                                           "PullwatchRecords", "PullwatchIO"]),
+        .testTarget(name: "PullwatchServeTests", dependencies: ["PullwatchServe", "PullwatchState", "PullwatchAnalysis", "PullwatchRules"]),
+        .testTarget(name: "PullwatchReportTests", dependencies: ["PullwatchReport", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]
 )

@@ -60,8 +60,8 @@ public enum Incidents {
         return key
     }
 
-    /// Renders an incident: ranked lists, scope, id, summary and remediation.
-    static func render(_ r: IncidentRollup, rules: RuleSet) -> Incident {
+    /// An incident as reports show it: ranked lists, scope and id (the text is PullwatchReport's).
+    static func render(_ r: IncidentRollup) -> Incident {
         func ranked(_ counts: [String: Int]) -> [String] {
             let sorted = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
             guard sorted.count > listLimit else { return sorted }
@@ -82,23 +82,11 @@ public enum Incidents {
                    String(r.first ?? 0)].joined(separator: "|")
         var incident = Incident(id: "\(cause.rawValue)-\(hexDigest(key))", cause: cause, registry: registry, repository: repositories.first,
                                 image: image, scope: scope, firstSeen: r.first, lastSeen: r.last, records: r.records,
-                                attempts: r.attempts, nodes: nodes, pods: pods, summary: "", remediation: [], shapes: [])
+                                attempts: r.attempts, nodes: nodes, pods: pods,
+                                repositories: repositories.filter { !$0.hasPrefix("+") }, nodeCount: nodeCount, shapes: [])
         if cause == .unknown {
             incident.shapes = r.shapes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5).map { ($0.key, $0.value) }
         }
-        incident.summary = Summaries.line(incident, repositories: repositories.filter { !$0.hasPrefix("+") }, nodeCount: nodeCount, rules: rules)
-        var c = Classification(cause: cause, ruleID: "", image: image)
-        c.registry = registry
-        c.repository = repositories.first
-        var record = Record(message: "")
-        record.node = nodes.first
-        if let pod = pods.first, !pod.hasPrefix("+") {
-            let parts = pod.split(separator: "/", maxSplits: 1)
-            if parts.count == 2 {
-                record.namespace = parts[0].isEmpty ? nil : String(parts[0]); record.pod = String(parts[1])
-            } else { record.pod = pod }
-        }
-        incident.remediation = rules.remediation(for: c, record: record)
         return incident
     }
 
@@ -366,14 +354,14 @@ public struct IncidentBuilder: Sendable {
     }
 
     /// The rendered incidents, ordered by impact; untimed incidents join their key's first one.
-    public func render(rules: RuleSet) -> [Incident] {
+    public func render() -> [Incident] {
         var out: [Incident] = []
         for key in Set(timed.keys).union(untimed.keys).sorted() {
             var list = timed[key] ?? []
             if let u = untimed[key] {
                 if list.isEmpty { list = [u] } else { list[0].absorb(u) }
             }
-            for r in list { out.append(Incidents.render(r, rules: rules)) }
+            for r in list { out.append(Incidents.render(r)) }
         }
         return out.sorted(by: Incidents.byImpact)
     }

@@ -145,19 +145,19 @@ public struct LiveState: Sendable {
     }
 
     /// The incidents now, with open and deferred attempts placed as if final.
-    public func incidents(rules: RuleSet) -> [Incident] {
+    public func incidents() -> [Incident] {
         var b = builder
         for a in open.values.sorted(by: AttemptRollup.byStart) { b.add(a) }
         b.flush()
-        return b.render(rules: rules)
+        return b.render()
     }
 
     /// The incidents of the given keys now (open attempts included), for incident events.
-    public func incidents(forKeys keys: Set<String>, rules: RuleSet) -> [Incident] {
+    public func incidents(forKeys keys: Set<String>) -> [Incident] {
         var b = builder
         for a in open.values.sorted(by: AttemptRollup.byStart) { b.add(a) }
         b.flush()
-        return keys.sorted().flatMap { b.incidents(forKey: $0) }.map { Incidents.render($0, rules: rules) }
+        return keys.sorted().flatMap { b.incidents(forKey: $0) }.map { Incidents.render($0) }
     }
 
     /// Keys the open attempts would place incidents under (for incident events).
@@ -166,7 +166,7 @@ public struct LiveState: Sendable {
     /// The report over the whole state.
     public func report(rules: RuleSet, window: TimeWindow = TimeWindow()) -> Report {
         if window.since == nil && window.until == nil {
-            return Report(input: input, counts: counts, incidents: incidents(rules: rules))
+            return Report(input: input, counts: counts, incidents: incidents(), rules: rules)
         }
         return Report(aggregate, rules: rules, window: window)
     }

@@ -35,13 +35,15 @@ public struct Incident: Sendable, Equatable {
     public var nodes: [String]
     /// `namespace/pod` by number of failures, most first.
     public var pods: [String]
-    public var summary: String
-    public var remediation: [String]
+    /// Repositories by number of failures, most first (the summary names up to three).
+    public var repositories: [String]
+    /// Distinct nodes (`nodes` stops at `Incidents.listLimit`).
+    public var nodeCount: Int
     /// For `unknown`: the most frequent message shapes with their counts.
     public var shapes: [(shape: String, count: Int)]
 
     public static func == (a: Incident, b: Incident) -> Bool {
-        a.id == b.id && a.records == b.records && a.attempts == b.attempts && a.summary == b.summary
+        a.id == b.id && a.records == b.records && a.attempts == b.attempts && a.repositories == b.repositories
             && a.nodes == b.nodes && a.pods == b.pods && a.shapes.map(\.shape) == b.shapes.map(\.shape)
     }
 }
@@ -53,6 +55,9 @@ public struct Report: Sendable {
     public var incidents: [Incident]
     /// Failures per minute, cause and registry, for timelines.
     public var timeline: [(time: Int64, cause: Cause, registry: String?, weight: Int)]
+    /// The rules the report was made with: cause titles, summary templates and remediation
+    /// for the renderers.
+    public var rules: RuleSet
 
     /// Builds the report. `rules` provides titles, summaries and remediation text.
     public init(_ aggregate: Aggregate, rules: RuleSet, window: TimeWindow = TimeWindow()) {
@@ -72,11 +77,12 @@ public struct Report: Sendable {
         var builder = IncidentBuilder(incidents: aggregate.incidents.filter { window.overlaps($0.first, $0.last) }, recent: aggregate.recent)
         for a in AttemptRollup.normalize(attempts).sorted(by: AttemptRollup.byStart) { builder.add(a) }
         builder.flush()
-        self.init(input: aggregate.input, counts: counts, incidents: builder.render(rules: rules))
+        self.init(input: aggregate.input, counts: counts, incidents: builder.render(), rules: rules)
     }
 
-    /// A report from counts and rendered incidents.
-    public init(input: InputStats, counts: [CountKey: Int], incidents: [Incident]) {
+    /// A report from counts and incidents.
+    public init(input: InputStats, counts: [CountKey: Int], incidents: [Incident], rules: RuleSet) {
+        self.rules = rules
         self.input = input
         self.input.errors.sort { ($0.file, $0.line ?? 0, $0.offset ?? 0, $0.message) < ($1.file, $1.line ?? 0, $1.offset ?? 0, $1.message) }
         failures = FailureCounts(counts)

@@ -46,7 +46,7 @@ public final class LiveAggregator {
         self.rules = rules
         self.retention = retention
         state = try store.load()
-        for i in state.incidents(rules: rules) {
+        for i in state.incidents() {
             let quiet = now - (i.lastSeen ?? now) > Incidents.quietGap
             known[i.id] = Known(records: i.records, lastEmitted: now, resolved: quiet, key: Self.key(i), lastSeen: i.lastSeen)
         }
@@ -96,7 +96,7 @@ public final class LiveAggregator {
             known = known.filter { !$0.value.resolved || now - ($0.value.lastSeen ?? now) <= 2 * Incidents.quietGap + retention }
         }
         guard !keys.isEmpty else { return [] }
-        return events(state.incidents(forKeys: keys, rules: rules), now: now)
+        return events(state.incidents(forKeys: keys), now: now)
     }
 
     private func events(_ incidents: [Incident], now: Int64) -> [IncidentEvent] {

@@ -39,14 +39,15 @@ public enum HTMLReport {
         if r.incidents.isEmpty { o += "<p>No image-pull failures.</p>" }
         for (n, i) in r.incidents.enumerated() {
             o += "<article class=\"incident\" style=\"border-left-color:\(CausePalette.colour(i.cause.rawValue))\">"
-            o += "<h3>\(n + 1). \(esc(i.summary))</h3>"
+            o += "<h3>\(n + 1). \(esc(IncidentText.summary(i, rules: r.rules)))</h3>"
             o += "<p class=\"meta\"><span class=\"tag\" style=\"background:\(CausePalette.colour(i.cause.rawValue))\">\(esc(i.cause.rawValue))</span> scope <b>\(i.scope.rawValue)</b> · \(NumberText.grouped(i.records)) failures in \(NumberText.grouped(i.attempts)) attempts · \(esc(TimeText.range(i.firstSeen, i.lastSeen))) · <span class=\"id\">\(esc(i.id))</span></p>"
             if let image = i.image { o += "<p>Image <code>\(esc(image))</code>" + (i.registry.map { " · registry <code>\(esc($0))</code>" } ?? "") + "</p>" }
             if !i.nodes.isEmpty { o += "<p>Nodes: " + i.nodes.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>" }
             if !i.pods.isEmpty { o += "<p>Pods: " + i.pods.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>" }
             for s in i.shapes { o += "<p>Message (\(s.count)×): <code>\(esc(s.shape))</code></p>" }
-            if !i.remediation.isEmpty {
-                o += "<h4>What to do</h4><ol>" + i.remediation.map { "<li>\(codeSpans(esc($0)))</li>" }.joined() + "</ol>"
+            let steps = IncidentText.remediation(i, rules: r.rules)
+            if !steps.isEmpty {
+                o += "<h4>What to do</h4><ol>" + steps.map { "<li>\(codeSpans(esc($0)))</li>" }.joined() + "</ol>"
             }
             o += "</article>\n"
         }

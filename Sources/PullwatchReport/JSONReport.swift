@@ -1,5 +1,6 @@
 import PullwatchAnalysis
 import PullwatchRecords
+import PullwatchRules
 
 /// `scan --format json`: exactly the `pullwatch.report/v1` document of DESIGN.md (schema in
 /// docs/report.schema.json). Keys in a fixed order; `by_*` maps ordered by count, then key.
@@ -15,17 +16,18 @@ public enum JSONReport {
         o += " \"failures\": {\"total\": \(f.total), \"by_cause\": \(map(f.byCause)), \"by_registry\": \(map(f.byRegistry)), \"by_node\": \(map(f.byNode)),\n"
         o += "              \"by_namespace\": \(map(f.byNamespace)), \"by_image\": \(map(f.byImage))},\n"
         o += " \"incidents\": ["
-        o += r.incidents.map { "\n  " + incident($0) }.joined(separator: ",")
+        o += r.incidents.map { "\n  " + incident($0, rules: r.rules) }.joined(separator: ",")
         o += r.incidents.isEmpty ? "]}\n" : "\n ]}\n"
         return o
     }
 
     /// One incident object, keys as in the report (also the `incident` of follow's events).
-    public static func incident(_ i: Incident) -> String {
+    public static func incident(_ i: Incident, rules: RuleSet) -> String {
         var s = "{\"id\": \(q(i.id)), \"cause\": \(q(i.cause.rawValue)), \"registry\": \(q(i.registry)), \"image\": \(q(i.image)), \"scope\": \(q(i.scope.rawValue)),"
         s += " \"first_seen\": \(q(i.firstSeen.map { Timestamp(nanoseconds: $0).description })), \"last_seen\": \(q(i.lastSeen.map { Timestamp(nanoseconds: $0).description })),"
         s += " \"records\": \(i.records), \"attempts\": \(i.attempts), \"nodes\": [\(i.nodes.map(q).joined(separator: ", "))], \"pods\": [\(i.pods.map(q).joined(separator: ", "))],"
-        s += " \"summary\": \(q(i.summary)), \"remediation\": [\(i.remediation.map(q).joined(separator: ", "))]}"
+        s += " \"summary\": \(q(IncidentText.summary(i, rules: rules))), "
+        s += "\"remediation\": [\(IncidentText.remediation(i, rules: rules).map(q).joined(separator: ", "))]}"
         return s
     }
 

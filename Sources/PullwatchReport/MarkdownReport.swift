@@ -11,16 +11,17 @@ public enum MarkdownReport {
             for e in r.input.errors { o += "- `\(Headline.errorText(e))`\n" }
         }
         for (n, i) in r.incidents.enumerated() {
-            o += "\n## \(n + 1). \(escape(i.summary))\n\n"
+            o += "\n## \(n + 1). \(escape(IncidentText.summary(i, rules: r.rules)))\n\n"
             o += "- **Cause:** `\(i.cause.rawValue)` · **scope:** \(i.scope.rawValue) · **failures:** \(NumberText.grouped(i.records)) in \(NumberText.grouped(i.attempts)) attempts\n"
             o += "- **Seen:** \(TimeText.range(i.firstSeen, i.lastSeen))\n"
             if let image = i.image { o += "- **Image:** `\(image)`" + (i.registry.map { " (registry `\($0)`)" } ?? "") + "\n" }
             if !i.nodes.isEmpty { o += "- **Nodes:** \(i.nodes.map { "`\($0)`" }.joined(separator: ", "))\n" }
             if !i.pods.isEmpty { o += "- **Pods:** \(i.pods.map { "`\($0)`" }.joined(separator: ", "))\n" }
             for s in i.shapes { o += "- **Message (\(s.count)×):** `\(s.shape.replacingOccurrences(of: "`", with: "'"))`\n" }
-            if !i.remediation.isEmpty {
+            let steps = IncidentText.remediation(i, rules: r.rules)
+            if !steps.isEmpty {
                 o += "\n**What to do**\n\n"
-                for (k, step) in i.remediation.enumerated() { o += "\(k + 1). \(escape(step))\n" }
+                for (k, step) in steps.enumerated() { o += "\(k + 1). \(escape(step))\n" }
             }
         }
         if r.failures.total > 0 {

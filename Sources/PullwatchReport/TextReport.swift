@@ -22,12 +22,12 @@ public enum TextReport {
             if r.input.errors.count > 20 { o += "  … \(r.input.errors.count - 20) more\n" }
         }
         for (n, i) in r.incidents.enumerated() {
-            o += "\n" + style.bold("\(n + 1). \(i.summary)") + "\n"
+            o += "\n" + style.bold("\(n + 1). \(IncidentText.summary(i, rules: r.rules))") + "\n"
             o += style.dim("   \(i.cause.rawValue) · scope \(i.scope.rawValue) · \(NumberText.grouped(i.records)) failures in \(NumberText.grouped(i.attempts)) attempts · id \(i.id)") + "\n"
             if !i.nodes.isEmpty { o += "   nodes: \(i.nodes.joined(separator: ", "))\n" }
             if !i.pods.isEmpty { o += "   pods:  \(i.pods.joined(separator: ", "))\n" }
             for s in i.shapes { o += "   message (\(NumberText.grouped(s.count))×): \(s.shape)\n" }
-            for (k, step) in i.remediation.enumerated() { o += "   \(k + 1). \(step)\n" }
+            for (k, step) in IncidentText.remediation(i, rules: r.rules).enumerated() { o += "   \(k + 1). \(step)\n" }
         }
         guard r.failures.total > 0 else { return o }
         o += "\n" + table("cause", r.failures.byCause, total: r.failures.total, rows: tableRows, style: style)

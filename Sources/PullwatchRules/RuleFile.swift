@@ -8,7 +8,7 @@ public struct CauseInfo: Sendable {
     public var explanation: String
     /// Steps, with `{image} {registry} {repository} {node} {namespace} {pod}` placeholders.
     public var remediation: [String]
-    /// One-line incident summary template (see PullwatchAnalysis.Summaries), when given.
+    /// One-line incident summary template (rendered by PullwatchReport.IncidentText), when given.
     public var summary: String?
     /// Where it was defined.
     public var location: SourceLocation

@@ -172,36 +172,6 @@ public final class RuleSet: @unchecked Sendable {
         result.captures = winner.captures
         return result
     }
-
-    /// The remediation steps for `classification`, placeholders filled from the record.
-    public func remediation(for c: Classification, record: Record) -> [String] {
-        (causes[c.cause]?.remediation ?? []).map { fill($0, c, record) }
-    }
-
-    /// The cause's explanation, placeholders filled from the record.
-    public func explanation(for c: Classification, record: Record) -> String? {
-        causes[c.cause].map { fill($0.explanation, c, record) }
-    }
-
-    /// One line for a person: title, image, registry, where.
-    public func summary(for c: Classification, record: Record) -> String {
-        var s = causes[c.cause]?.title ?? c.cause.rawValue
-        if let image = c.image { s += ": \(image)" }
-        if let registry = c.registry { s += " (registry \(registry))" }
-        if let node = record.node { s += " on \(node)" }
-        if let pod = record.pod { s += " for pod \(record.namespace.map { $0 + "/" } ?? "")\(pod)" }
-        return s
-    }
-
-    func fill(_ template: String, _ c: Classification, _ r: Record) -> String {
-        var s = template
-        let values: [(String, String?)] = [("image", c.image), ("registry", c.registry), ("repository", c.repository),
-                                          ("node", r.node), ("namespace", r.namespace), ("pod", r.pod)]
-        for (name, value) in values {
-            s = s.replacingOccurrences(of: "{\(name)}", with: value ?? "<\(name)>")
-        }
-        return s
-    }
 }
 
 /// What a classification depends on: the message and the record's `image=` field.

@@ -150,8 +150,8 @@ public actor Ingestor {
 
     /// The incidents (`GET /v1/incidents`), as a JSON array.
     public func incidentsJSON() -> String {
-        let incidents = state.incidents(rules: rules)
-        return "[" + incidents.map(JSONReport.incident).joined(separator: ",\n ") + "]\n"
+        let incidents = state.incidents()
+        return "[" + incidents.map { JSONReport.incident($0, rules: rules) }.joined(separator: ",\n ") + "]\n"
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
+import PullwatchReport
 
 /// `pullwatch explain`: classify single messages and say what to do.
 struct ExplainCommand: ParsableCommand {

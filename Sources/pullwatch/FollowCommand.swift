@@ -159,7 +159,7 @@ struct FollowCommand: ParsableCommand {
             follower.poll(into: &batch) { records.append($0) }
             for r in records { live.add(r, to: &batch) }
             for e in try live.commit(&batch, now: Self.now()) {
-                out.write(format == .ndjson ? Self.ndjson(e) : Self.text(e))
+                out.write(format == .ndjson ? Self.ndjson(e, rules: live.rules) : Self.text(e, rules: live.rules))
                 out.write("\n")
             }
             out.flush()
@@ -223,18 +223,18 @@ struct FollowCommand: ParsableCommand {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
-    static func ndjson(_ e: IncidentEvent) -> String {
-        "{\"event\": \"\(e.kind.rawValue)\", \"incident\": \(JSONReport.incident(e.incident))}"
+    static func ndjson(_ e: IncidentEvent, rules: RuleSet) -> String {
+        "{\"event\": \"\(e.kind.rawValue)\", \"incident\": \(JSONReport.incident(e.incident, rules: rules))}"
     }
 
-    static func text(_ e: IncidentEvent) -> String {
+    static func text(_ e: IncidentEvent, rules: RuleSet) -> String {
         let verb: String
         switch e.kind {
         case .opened: verb = "opened"
         case .updated: verb = "updated"
         case .resolved: verb = "resolved"
         }
-        return "[\(verb)] \(e.incident.summary) (\(e.incident.id))"
+        return "[\(verb)] \(IncidentText.summary(e.incident, rules: rules)) (\(e.incident.id))"
     }
 }
 
@@ -301,7 +301,7 @@ final class JournalSink: @unchecked Sendable {
 
     private func commit(_ batch: inout StateStore.Batch) throws {
         for e in try live.commit(&batch, now: FollowCommand.now()) {
-            out.write(ndjson ? FollowCommand.ndjson(e) : FollowCommand.text(e))
+            out.write(ndjson ? FollowCommand.ndjson(e, rules: live.rules) : FollowCommand.text(e, rules: live.rules))
             out.write("\n")
         }
         out.flush()

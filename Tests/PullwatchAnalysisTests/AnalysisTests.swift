@@ -87,8 +87,8 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         let i = try #require(r.incidents.first)
         #expect(i.cause == .unauthorized && i.records == 5 && i.attempts == 2)
         #expect(i.scope == .node && i.nodes == ["n1"] && i.pods == ["shop/app-1"])
-        #expect(i.summary == "harbor.example rejected credentials for team/app on node n1, 10:00–10:00 UTC, 5 failures" || i.summary.hasPrefix("harbor.example rejected credentials for team/app on node n1"))
-        #expect(i.remediation.contains { $0.contains("--docker-server=harbor.example ") && $0.contains("-n shop") })
+        #expect(IncidentText.summary(i, rules: rules) == "harbor.example rejected credentials for team/app on node n1, 10:00–10:00 UTC, 5 failures" || IncidentText.summary(i, rules: rules).hasPrefix("harbor.example rejected credentials for team/app on node n1"))
+        #expect(IncidentText.remediation(i, rules: rules).contains { $0.contains("--docker-server=harbor.example ") && $0.contains("-n shop") })
     }
 
     @Test func aQuietGapSplitsIncidents() {

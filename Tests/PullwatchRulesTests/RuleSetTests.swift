@@ -213,16 +213,6 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
             if case .match = regex.match(raw, scratch: MatchScratch()) {} else { Issue.record("no match on invalid UTF-8 bytes") }
         }
     }
-
-    @Test func remediationHasTheRealNamesFilledIn() throws {
-        let line = #"  Warning  Failed  1m  kubelet, ip-10-0-2-41  Failed to pull image "harbor.corp.example:8443/team/billing:2.4.1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized"#
-        let tester = RuleTester(ruleSet: builtIn)
-        let record = tester.record(for: line)
-        let c = try #require(builtIn.classify(record, scratch: MatchScratch()))
-        let steps = builtIn.remediation(for: c, record: record)
-        #expect(steps.contains { $0.contains("--docker-server=harbor.corp.example:8443") })
-        #expect(!steps.joined().contains("{registry}"))
-    }
 }
 
 @Suite struct RuleFileTests {

@@ -1,0 +1,118 @@
+import PullwatchAnalysis
+import PullwatchRecords
+import PullwatchRules
+
+/// The words of an incident: its summary line, from the cause's `summary` template in
+/// rules/causes.yaml, and its remediation steps with the incident's names filled in.
+/// Placeholders: {registry} {repository} {repositories} {image} {nodes} {range} {failures}
+/// {attempts} {title}.
+public enum IncidentText {
+    static let fallback = "{title}: {image} on {nodes}, {range}, {failures} failures"
+
+    /// "quay.io denied access to acme/private-app (…) on 3 nodes, 10:01–10:10 UTC, 24 failures"
+    public static func summary(_ i: Incident, rules: RuleSet) -> String {
+        let repositories = i.repositories, nodeCount = i.nodeCount
+        let info = rules.causes[i.cause]
+        var s = info?.summary ?? fallback
+        let repos: String
+        switch repositories.count {
+        case 0: repos = i.image ?? "an image"
+        case 1: repos = repositories[0]
+        case 2, 3: repos = repositories.joined(separator: ", ")
+        default: repos = "\(repositories.count) repositories"
+        }
+        let nodes: String
+        switch nodeCount {
+        case 0: nodes = "an unnamed node"
+        case 1: nodes = "node " + (i.nodes.first ?? "?")
+        default: nodes = "\(nodeCount) nodes"
+        }
+        let values: [(String, String)] = [
+            ("title", info?.title ?? i.cause.rawValue), ("registry", i.registry ?? "the registry"),
+            ("repository", i.repository ?? i.image ?? "the image"), ("repositories", repos),
+            ("image", i.image ?? i.repository ?? "an image"), ("nodes", nodes),
+            ("range", TimeText.range(i.firstSeen, i.lastSeen)),
+            ("failures", NumberText.grouped(i.records)), ("attempts", NumberText.grouped(i.attempts)),
+        ]
+        for (k, v) in values { s = s.replacingOccurrences(of: "{\(k)}", with: v) }
+        if i.records == 1 { s = s.replacingOccurrences(of: " 1 failures", with: " 1 failure") }
+        return s
+    }
+
+    /// The cause's remediation steps with the incident's registry, image, top node and top pod.
+    public static func remediation(_ i: Incident, rules: RuleSet) -> [String] {
+        var c = Classification(cause: i.cause, ruleID: "", image: i.image)
+        c.registry = i.registry
+        c.repository = i.repository
+        var record = Record(message: "")
+        record.node = i.nodes.first
+        if let pod = i.pods.first, !pod.hasPrefix("+") {
+            let parts = pod.split(separator: "/", maxSplits: 1)
+            if parts.count == 2 {
+                record.namespace = parts[0].isEmpty ? nil : String(parts[0]); record.pod = String(parts[1])
+            } else { record.pod = pod }
+        }
+        return rules.remediation(for: c, record: record)
+    }
+}
+
+/// The words of one classified record (`explain`), from the cause's texts in rules/causes.yaml.
+extension RuleSet {
+    /// The remediation steps for `classification`, placeholders filled from the record.
+    public func remediation(for c: Classification, record: Record) -> [String] {
+        (causes[c.cause]?.remediation ?? []).map { fill($0, c, record) }
+    }
+
+    /// The cause's explanation, placeholders filled from the record.
+    public func explanation(for c: Classification, record: Record) -> String? {
+        causes[c.cause].map { fill($0.explanation, c, record) }
+    }
+
+    /// One line for a person: title, image, registry, where.
+    public func summary(for c: Classification, record: Record) -> String {
+        var s = causes[c.cause]?.title ?? c.cause.rawValue
+        if let image = c.image { s += ": \(image)" }
+        if let registry = c.registry { s += " (registry \(registry))" }
+        if let node = record.node { s += " on \(node)" }
+        if let pod = record.pod { s += " for pod \(record.namespace.map { $0 + "/" } ?? "")\(pod)" }
+        return s
+    }
+
+    func fill(_ template: String, _ c: Classification, _ r: Record) -> String {
+        var s = template
+        let values: [(String, String?)] = [("image", c.image), ("registry", c.registry), ("repository", c.repository),
+                                          ("node", r.node), ("namespace", r.namespace), ("pod", r.pod)]
+        for (name, value) in values {
+            s = s.replacingOccurrences(of: "{\(name)}", with: value ?? "<\(name)>")
+        }
+        return s
+    }
+}
+
+/// Times for people: UTC, minutes, the date only when it changes.
+public enum TimeText {
+    /// `10:02–10:41 UTC`, `2025-11-22 23:50 – 2025-11-23 00:10 UTC`, `at 10:02 UTC`, `time unknown`.
+    public static func range(_ first: Int64?, _ last: Int64?) -> String {
+        guard let first else { return "time unknown" }
+        let a = Timestamp(nanoseconds: first).rfc3339(fractionDigits: 0)
+        let b = Timestamp(nanoseconds: last ?? first).rfc3339(fractionDigits: 0)
+        let (dayA, timeA) = (a.prefix(10), a.dropFirst(11).prefix(5))
+        let (dayB, timeB) = (b.prefix(10), b.dropFirst(11).prefix(5))
+        if a.prefix(16) == b.prefix(16) { return "at \(timeA) UTC" }
+        if dayA == dayB { return "\(timeA)–\(timeB) UTC" }
+        return "\(dayA) \(timeA) – \(dayB) \(timeB) UTC"
+    }
+}
+
+/// Numbers for people: thousands grouped with a space (`7 318`).
+public enum NumberText {
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(" ") }
+            out.append(ch)
+        }
+        return n < 0 ? "-" + out : out
+    }
+}
