@@ -54,7 +54,9 @@ let package = Package(
                                                           "PullwatchRecords", "PullwatchIO", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PullwatchFollowTests", dependencies: ["PullwatchFollow", "PullwatchState", "PullwatchAnalysis", "PullwatchRules",
                                                            "PullwatchRecords", "PullwatchIO"]),
-        .testTarget(name: "PullwatchServeTests", dependencies: ["PullwatchServe", "PullwatchState", "PullwatchAnalysis", "PullwatchRules"]),
+        .testTarget(name: "PullwatchServeTests", dependencies: ["PullwatchServe", "PullwatchState", "PullwatchAnalysis", "PullwatchRules",
+                                                          .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "PullwatchReportTests", dependencies: ["PullwatchReport", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
     ]

@@ -4,14 +4,35 @@ import NIOPosix
 
 /// Splits a TCP syslog stream into messages, per frame: RFC 6587 octet counting
 /// (`LEN SP MSG`) when the frame starts with digits and a space, else LF framing (a message
-/// per line, CR stripped). A message longer than `maxMessage` is cut and the rest skipped.
+/// per line, CR stripped). A message longer than `maxMessage` is cut, as `scan` cuts a line:
+/// its first `maxMessage` bytes are the message, the rest up to the frame's end (its length, or
+/// the newline) is skipped and counted (`too_long`) — never buffered, never a message of its own.
 final class SyslogFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
     let maxMessage: Int
     let metrics: SinkMetrics
+    /// Bytes of an over-long octet-counted frame still to skip.
+    private var skipBytes = 0
+    /// The rest of an over-long LF-framed message is being skipped, up to its newline.
+    private var skipLine = false
     init(maxMessage: Int, metrics: SinkMetrics) { self.maxMessage = maxMessage; self.metrics = metrics }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if skipBytes > 0 {
+            let n = min(skipBytes, buffer.readableBytes)
+            buffer.moveReaderIndex(forwardBy: n)
+            skipBytes -= n
+            return skipBytes == 0 ? .continue : .needMoreData
+        }
+        if skipLine {
+            guard let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                return .needMoreData
+            }
+            buffer.moveReaderIndex(to: nl + 1)
+            skipLine = false
+            return .continue
+        }
         guard let first = buffer.readableBytesView.first else { return .needMoreData }
         if first == UInt8(ascii: "\n") || first == UInt8(ascii: "\r") { buffer.moveReaderIndex(forwardBy: 1); return .continue }
         if first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9") {
@@ -24,22 +45,26 @@ final class SyslogFrameDecoder: ByteToMessageDecoder {
             if i == view.endIndex { return .needMoreData }
             if view[i] == UInt8(ascii: " ") {
                 let headerLength = digits + 1
-                guard buffer.readableBytes >= headerLength + length else { return .needMoreData }
+                let kept = min(length, maxMessage)
+                guard buffer.readableBytes >= headerLength + kept else { return .needMoreData }
                 buffer.moveReaderIndex(forwardBy: headerLength)
-                var frame = buffer.readSlice(length: length)!
-                if frame.readableBytes > maxMessage {
-                    frame = frame.getSlice(at: frame.readerIndex, length: maxMessage)!
+                let frame = buffer.readSlice(length: kept)!
+                if length > kept {
                     metrics.rejected("too_long")
+                    skipBytes = length - kept
                 }
                 context.fireChannelRead(wrapInboundOut(frame))
                 return .continue
             }
         }
-        guard let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+        let view = buffer.readableBytesView
+        let limit = view.index(view.startIndex, offsetBy: min(view.count, maxMessage + 1))
+        guard let nl = view[..<limit].firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > maxMessage {
-                // The head is kept as a message; the rest of the line arrives as the next one.
+                // Longer than the limit: the head is the message, the rest of the line is skipped.
                 let frame = buffer.readSlice(length: maxMessage)!
                 metrics.rejected("too_long")
+                skipLine = true
                 context.fireChannelRead(wrapInboundOut(frame))
                 return .continue
             }
@@ -55,14 +80,14 @@ final class SyslogFrameDecoder: ByteToMessageDecoder {
 
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if buffer.readableBytes > 0, let rest = buffer.readSlice(length: buffer.readableBytes) {
+        if !skipLine && skipBytes == 0, buffer.readableBytes > 0, let rest = buffer.readSlice(length: buffer.readableBytes) {
             context.fireChannelRead(wrapInboundOut(rest))
         }
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         return .needMoreData
     }
 }
 
-/// Gathers the messages of one read burst and hands them to the ingestor as one batch.
 final class SyslogIngestHandler: ChannelInboundHandler, @unchecked Sendable {
     // Only touched on the channel's event loop.
     typealias InboundIn = ByteBuffer

@@ -2,7 +2,9 @@ import Testing
 import Foundation
 import PullwatchAnalysis
 import PullwatchRules
-import PullwatchServe
+@testable import PullwatchServe
+import NIOCore
+import NIOTestUtils
 import PullwatchState
 
 let rules = try! RuleSet.load()
@@ -48,5 +50,32 @@ let rules = try! RuleSet.load()
         #expect(outcome.failures == 1)
         let state = try StateStore(directory: dir).load()
         #expect(state.input.errors.contains { $0.file == "shipper" && $0.message.contains("JSON") })
+    }
+}
+
+/// The syslog framer through swift-nio's decoder verifier: the same messages whether the stream
+/// arrives whole, byte by byte or in random chunks (as the line framer is tested).
+@Suite struct SyslogFramingTests {
+    func verify(_ pairs: [(String, [String])], maxMessage: Int = 64) throws {
+        let expected: [(String, [ByteBuffer])] = pairs.map { ($0.0, $0.1.map { ByteBuffer(string: $0) }) }
+        let metrics = SinkMetrics(version: "test")
+        let factory: () -> SyslogFrameDecoder = { SyslogFrameDecoder(maxMessage: maxMessage, metrics: metrics) }
+        try ByteToMessageDecoderVerifier.verifyDecoder(stringInputOutputPairs: expected, decoderFactory: factory)
+    }
+
+    @Test func octetCountingAndLineFramingWhateverTheChunks() throws {
+        try verify([
+            ("12 <13>1 hello!", ["<13>1 hello!"]),
+            ("<14>plain line\r\n<14>second\n", ["<14>plain line", "<14>second"]),
+            ("5 <1>ab10 <13>1 xy z", ["<1>ab", "<13>1 xy z"]),
+        ])
+    }
+
+    @Test func anOverlongMessageIsCutAndItsRestSkippedNotAMessage() throws {
+        let long = String(repeating: "x", count: 100)
+        try verify([
+            ("100 " + long + "9 <13>1 ok!", [String(repeating: "x", count: 64), "<13>1 ok!"]),
+            ("<14>" + long + "\n<14>next\n", ["<14>" + String(repeating: "x", count: 60), "<14>next"]),
+        ])
     }
 }
