@@ -37,7 +37,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "PullwatchFollow", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),
+        .target(name: "PullwatchFollow", dependencies: ["PullwatchState", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords", "PullwatchIO",
+                                                      .product(name: "Subprocess", package: "swift-subprocess")]),
         // Embeds rules/*.yaml into the binary at build time (no files needed at run time).
         .executableTarget(name: "EmbedRules", path: "Plugins/EmbedRules"),
         .plugin(name: "EmbedRulesPlugin", capability: .buildTool(), dependencies: ["EmbedRules"]),

@@ -174,6 +174,15 @@ public enum JSONRecords {
             TextFormats.applyKubeletFields(&r)
             return r
         }
+        // Structured JSON logs (logrus, zap, slog: argo-cd, Spegel, snapshotters) put the error
+        // beside the message; it is the part that says why, so it joins the message as a field,
+        // as in their text format. Not for a shipper's `log` (the whole line already).
+        if o["log"] == nil {
+            let extra = ["error", "err", "grpc.error", "image", "ref"].compactMap { k in string(o[k]).map { Field(k, $0) } }
+            if !extra.isEmpty && !extra.contains(where: { text.contains($0.value) }) {
+                text = TextFormats.render(message: text, fields: extra, trailing: nil, skipping: [])
+            }
+        }
         text.withBytes { TextFormats.parsePayload($0, years: years, into: &r) }
         normalizeComponent(&r)
         return r

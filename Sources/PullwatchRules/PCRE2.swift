@@ -17,13 +17,15 @@ public final class Regex: @unchecked Sendable {
 
     /// Compiles `pattern`. Throws `RegexCompileError` with PCRE2's message and offset.
     ///
-    /// Options: UTF + MATCH_INVALID_UTF (subjects are raw log bytes; invalid UTF-8 never
-    /// errors a match), no auto-capture beyond named groups' numbering.
+    /// Options: UTF. Subjects are the UTF-8 of Swift strings (record messages), valid by
+    /// construction. Not MATCH_INVALID_UTF: with it, PCRE2 10.42's JIT never matches `\S` on a
+    /// multi-byte character (`x\S` fails on `x…`; the interpreter matches — tested), so every
+    /// rule's `\S` stopped at the first non-ASCII character of a line.
     public init(_ pattern: String) throws {
         self.pattern = pattern
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let options = UInt32(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+        let options = UInt32(PCRE2_UTF)
         let compiled: OpaquePointer? = pattern.withCString { p in
             p.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) {
                 pcre2_compile_8($0, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
@@ -61,8 +63,9 @@ public final class Regex: @unchecked Sendable {
         return names
     }
 
-    /// Runs the pattern over `subject` with `scratch`'s match data and limits.
-    public func match(_ subject: UnsafeRawBufferPointer, scratch: MatchScratch) -> MatchResult {
+    /// Runs the pattern over `subject` (valid UTF-8: the bytes of a Swift string) with
+    /// `scratch`'s match data and limits.
+    func match(_ subject: UnsafeRawBufferPointer, scratch: MatchScratch) -> MatchResult {
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)!
         let rc: Int32
         if isJIT {

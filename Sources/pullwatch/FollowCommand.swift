@@ -48,30 +48,6 @@ struct StateOptions: ParsableArguments {
     }
 }
 
-/// Flags set by signal handlers, read by the follow loop.
-final class SignalFlags: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var _stop = false, _reload = false
-    private var sources: [DispatchSourceSignal] = []
-
-    func install() {
-        for (sig, action) in [(SIGINT, 0), (SIGTERM, 0), (SIGHUP, 1)] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                lock.lock()
-                if action == 0 { _stop = true } else { _reload = true }
-                lock.unlock()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-    var stop: Bool { lock.lock(); defer { lock.unlock() }; return _stop }
-    func takeReload() -> Bool { lock.lock(); defer { lock.unlock() }; let r = _reload; _reload = false; return r }
-}
-
 /// `pullwatch follow`: the live job.
 struct FollowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -137,88 +113,48 @@ struct FollowCommand: ParsableCommand {
 
     func run() throws {
         LongRunning.boundHeap()
-        if journal || paths == ["-"] {
-            try runJournal()
-            return
-        }
-        var ruleSet = try rules.load()
+        let ruleSet = try rules.load()
         let store = try stateOptions.open()
-        let flags = SignalFlags()
-        flags.install()
-        let options = DecoderOptions()
-        let follower = FileFollower(paths: paths, checkpoints: try store.checkpoints(),
-                                    start: fromStart ? .beginning : .endOfExistingFiles,
-                                    options: options, gate: ruleSet.gate.search)
+        let signals = FollowSignals()
+        signals.install()
         let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
         try startMetrics(live, store: store)
         let out = OutputBuffer()
-        while true {
-            let stopping = flags.stop
-            var batch = StateStore.Batch()
-            var records: [Record] = []
-            follower.poll(into: &batch) { records.append($0) }
-            for r in records { live.add(r, to: &batch) }
-            for e in try live.commit(&batch, now: Self.now()) {
-                out.write(format == .ndjson ? Self.ndjson(e, rules: live.rules) : Self.text(e, rules: live.rules))
+        let ndjson = format == .ndjson
+        let directories = rules.directories
+        let loop = FollowLoop(live: live, signals: signals, reloadRules: {
+            do {
+                let reloaded = try RuleSet.load(directories: directories)
+                Stderr.write("pullwatch: rules reloaded (\(reloaded.rules.count) rules)")
+                return reloaded
+            } catch {
+                Stderr.write("pullwatch: rules not reloaded, keeping the old ones:\n\(error)")
+                return nil
+            }
+        }, emit: { events in
+            for e in events {
+                out.write(ndjson ? Self.ndjson(e, rules: live.rules) : Self.text(e, rules: live.rules))
                 out.write("\n")
             }
             out.flush()
-            if stopping { break }
-            if flags.takeReload() {
-                do {
-                    ruleSet = try RuleSet.load(directories: rules.directories)
-                    follower.setGate(ruleSet.gate.search)
-                    live.setRules(ruleSet)
-                    Stderr.write("pullwatch: rules reloaded (\(ruleSet.rules.count) rules)")
-                } catch let e as RuleLoadError {
-                    Stderr.write("pullwatch: rules not reloaded, keeping the old ones:\n\(e)")
-                }
+        })
+        if journal || paths == ["-"] {
+            let journalFollower = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions(),
+                                                  gate: ruleSet.gate.search)
+            if paths == ["-"] {
+                try loop.runJournalStdin(journalFollower)
+                return
             }
-            if records.isEmpty && batch.isEmpty { Thread.sleep(forTimeInterval: interval) }
-        }
-    }
-
-    /// Journal mode: `journalctl -f -o json` through swift-subprocess, or stdin (`follow -`).
-    func runJournal() throws {
-        let ruleSet = try rules.load()
-        let store = try stateOptions.open()
-        let flags = SignalFlags()
-        flags.install()
-        let journal = JournalFollower(checkpoint: try store.checkpoints()[JournalFollower.key], options: DecoderOptions(),
-                                      gate: ruleSet.gate.search)
-        let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
-        try startMetrics(live, store: store)
-        let sink = JournalSink(journal: journal, live: live, ndjson: format == .ndjson, flags: flags, reload: rules.directories)
-        if paths == ["-"] {
-            // stdin: poll so that SIGTERM is noticed while no input comes.
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            while !flags.stop {
-                guard poll(&fds, 1, 250) > 0 else { sink.reloadIfAsked(); continue }
-                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                try buffer.withUnsafeBytes { try sink.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-            }
-            try sink.finish()
+            let units = paths.isEmpty ? ["kubelet", "containerd"] : paths
+            let args = JournalFollower.arguments(units: units, afterCursor: journalFollower.afterCursor, fromStart: fromStart,
+                                                 file: journalFile, directory: journalDirectory)
+            try runAsync("journalctl: ") { try await loop.runJournalctl(journalFollower, arguments: args) }
             return
         }
-        let units = paths.isEmpty ? ["kubelet", "containerd"] : paths
-        let args = JournalFollower.arguments(units: units, afterCursor: journal.afterCursor, fromStart: fromStart,
-                                             file: journalFile, directory: journalDirectory)
-        try runAsync("journalctl: ") { [sink, flags] in
-            _ = try await Subprocess.run(.name("journalctl"), arguments: Arguments(args), input: .none,
-                                         output: .sequence, error: .discarded) { execution in
-                let watcher = Task {
-                    while !flags.stop { try await Task.sleep(nanoseconds: 200_000_000) }
-                    try? execution.send(signal: .terminate)
-                }
-                defer { watcher.cancel() }
-                for try await chunk in execution.standardOutput {
-                    try chunk.withUnsafeBytes { try sink.feed($0) }
-                }
-            }
-            try sink.finish()
-        }
+        let follower = FileFollower(paths: paths, checkpoints: try store.checkpoints(),
+                                    start: fromStart ? .beginning : .endOfExistingFiles,
+                                    options: DecoderOptions(), gate: ruleSet.gate.search)
+        try loop.runFiles(follower, interval: interval)
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
@@ -252,59 +188,6 @@ struct ReportCommand: ParsableCommand {
         let ruleSet = try report.rules.load()
         let store = try stateOptions.open()
         try report.emit(try store.load().aggregate, ruleSet: ruleSet)
-    }
-}
-
-/// Journal bytes → records → committed batches → events on stdout. Used from one thread at a
-/// time (the stdin loop, or the journalctl reading task), hence @unchecked Sendable.
-final class JournalSink: @unchecked Sendable {
-    let journal: JournalFollower
-    let live: LiveAggregator
-    let ndjson: Bool
-    let out = OutputBuffer()
-
-    let flags: SignalFlags
-    let reloadDirectories: [String]
-
-    init(journal: JournalFollower, live: LiveAggregator, ndjson: Bool, flags: SignalFlags, reload: [String]) {
-        self.journal = journal; self.live = live; self.ndjson = ndjson; self.flags = flags; self.reloadDirectories = reload
-    }
-
-    /// SIGHUP: reload the rules (a bad rule file keeps the old ones), as file follow does.
-    func reloadIfAsked() {
-        guard flags.takeReload() else { return }
-        do {
-            let ruleSet = try RuleSet.load(directories: reloadDirectories)
-            journal.setGate(ruleSet.gate.search)
-            live.setRules(ruleSet)
-            Stderr.write("pullwatch: rules reloaded (\(ruleSet.rules.count) rules)")
-        } catch let e as RuleLoadError {
-            Stderr.write("pullwatch: rules not reloaded, keeping the old ones:\n\(e)")
-        } catch {
-            Stderr.write("pullwatch: rules not reloaded, keeping the old ones: \(error)")
-        }
-    }
-
-    func feed(_ bytes: UnsafeRawBufferPointer) throws {
-        reloadIfAsked()
-        var batch = StateStore.Batch()
-        var records: [Record] = []
-        journal.feed(bytes, into: &batch) { records.append($0) }
-        for r in records { live.add(r, to: &batch) }
-        try commit(&batch)
-    }
-
-    func finish() throws {
-        var batch = StateStore.Batch()
-        try commit(&batch)
-    }
-
-    private func commit(_ batch: inout StateStore.Batch) throws {
-        for e in try live.commit(&batch, now: FollowCommand.now()) {
-            out.write(ndjson ? FollowCommand.ndjson(e, rules: live.rules) : FollowCommand.text(e, rules: live.rules))
-            out.write("\n")
-        }
-        out.flush()
     }
 }
 

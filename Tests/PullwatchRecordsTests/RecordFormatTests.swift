@@ -88,6 +88,18 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 }
 
+@Suite struct StructuredJSONLogTests {
+    @Test func theErrorBesideTheMessageJoinsIt() {
+        let line = #"{"level":"error","ts":"2026-11-22T10:00:00Z","msg":"request to mirror failed","error":"unexpected status code 404","image":"ghcr.io/acme/x:1"}"#
+        let (records, _) = decode(line + "\n")
+        #expect(records.count == 1)
+        #expect(records.first?.message == #"request to mirror failed error="unexpected status code 404" image=ghcr.io/acme/x:1"#)
+        // A shipper's `log` is the whole line already: nothing is added.
+        let (shipped, _) = decode(#"{"log":"pulling failed","error":"x"}"# + "\n")
+        #expect(shipped.first?.message == "pulling failed")
+    }
+}
+
 @Suite struct JournalJSONTests {
     @Test func messageAsStringByteArrayOrNull() {
         let lines = [
