@@ -123,7 +123,8 @@ public struct Aggregate: Codable, Sendable {
         events += other.events
         for (k, v) in other.eventHighs {
             if let mine = eventHighs[k] {
-                eventHighs[k] = EventHigh(count: max(mine.count, v.count), lastSeen: max(mine.lastSeen ?? Int64.min, v.lastSeen ?? Int64.min))
+                eventHighs[k] = EventHigh(count: max(mine.count, v.count),
+                                          lastSeen: max(mine.lastSeen ?? Int64.min, v.lastSeen ?? Int64.min))
             } else { eventHighs[k] = v }
         }
         incidents += other.incidents

@@ -12,7 +12,8 @@ public struct ScanOptions: Sendable {
     /// Whether to skip lines without any rule literal (default true; false parses every line).
     public var useGate: Bool
 
-    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, decoder: DecoderOptions = DecoderOptions(), useGate: Bool = true) {
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, decoder: DecoderOptions = DecoderOptions(),
+                useGate: Bool = true) {
         self.jobs = max(1, jobs)
         self.decoder = decoder
         self.useGate = useGate
@@ -44,7 +45,9 @@ public enum BatchScanner {
             var next = 0
             let lock = NSLock()
             init(_ n: Int) { aggregates = Array(repeating: Aggregate(), count: n) }
-            func take() -> Int? { lock.lock(); defer { lock.unlock() }; guard next < aggregates.count else { return nil }; next += 1; return next - 1 }
+            func take() -> Int? {
+                lock.lock(); defer { lock.unlock() }; guard next < aggregates.count else { return nil }; next += 1; return next - 1
+            }
         }
         let results = Results(sources.count)
         let workers = min(options.jobs, max(sources.count, 1))

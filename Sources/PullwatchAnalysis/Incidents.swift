@@ -236,7 +236,9 @@ public struct IncidentBuilder: Sendable {
             pool = samePod(a).filter { $0.cause == a.cause && $0.imageKey != nil }
         }
         if let limit = a.end.map({ $0 + Incidents.lookahead }) { pool = pool.filter { ($0.start ?? Int64.min) <= limit } }
-        guard let nearest = pool.min(by: { (distance($0.start, a.start), $0.start ?? 0) < (distance($1.start, a.start), $1.start ?? 0) }) else {
+        guard let nearest = pool.min(by: {
+            (distance($0.start, a.start), $0.start ?? 0) < (distance($1.start, a.start), $1.start ?? 0)
+        }) else {
             return a
         }
         if a.cause == .backoff { a.cause = nearest.cause }

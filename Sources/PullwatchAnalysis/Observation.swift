@@ -57,7 +57,8 @@ public struct Observation: Codable, Sendable, Hashable {
             if let name = e.name {
                 eventKey = (record.namespace ?? "") + "/" + name
             } else {
-                eventKey = [record.namespace ?? "", record.pod ?? e.objectName ?? "", e.reason ?? "", record.message].joined(separator: "\u{1F}")
+                eventKey = [record.namespace ?? "", record.pod ?? e.objectName ?? "", e.reason ?? "", record.message]
+                    .joined(separator: "\u{1F}")
             }
         }
         // For structured lines the error field is the informative part of the message.

@@ -74,7 +74,8 @@ public struct Report: Sendable {
             counts[CountKey(s.observation, minute: CountKey.minute(of: s.observation.time)), default: 0] += weight
             attempts.append(AttemptRollup(s.observation, weight: weight))
         }
-        var builder = IncidentBuilder(incidents: aggregate.incidents.filter { window.overlaps($0.first, $0.last) }, recent: aggregate.recent)
+        var builder = IncidentBuilder(incidents: aggregate.incidents.filter { window.overlaps($0.first, $0.last) },
+                                      recent: aggregate.recent)
         for a in AttemptRollup.normalize(attempts).sorted(by: AttemptRollup.byStart) { builder.add(a) }
         builder.flush()
         self.init(input: aggregate.input, counts: counts, incidents: builder.render(), rules: rules)

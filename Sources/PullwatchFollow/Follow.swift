@@ -66,7 +66,10 @@ public final class LiveAggregator {
         guard let c = rules.classify(record, scratch: scratch) else { return }
         let o = Observation(record: record, classification: c)
         let weight = state.add(o)
-        if weight > 0 { batch.failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil), default: 0] += weight }
+        if weight > 0 {
+            batch.failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil),
+                           default: 0] += weight
+        }
     }
 
     /// Called with every batch once it is committed (metrics).

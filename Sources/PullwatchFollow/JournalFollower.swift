@@ -63,7 +63,8 @@ public final class JournalFollower {
         batch.lines += 1
         batch.bytes += UInt64(pendingLine.count + 1)
         let (entryCursor, entryRealtime) = pendingLine.withUnsafeBytes { raw in
-            (JournalFollower.stringField("__CURSOR", in: raw), JournalFollower.stringField("__REALTIME_TIMESTAMP", in: raw).flatMap { Int64($0) })
+            (JournalFollower.stringField("__CURSOR", in: raw),
+             JournalFollower.stringField("__REALTIME_TIMESTAMP", in: raw).flatMap { Int64($0) })
         }
         if !resumed {
             // Skip what the checkpoint already counted (journalctl may replay it).
@@ -104,7 +105,11 @@ public final class JournalFollower {
         if let directory { args += ["--directory", directory] }
         // With --follow, journalctl shows only its last 10 entries unless told otherwise, even
         // after a cursor: always say how many.
-        if let afterCursor { args += ["--after-cursor", afterCursor, "--lines", "all"] } else { args += ["--lines", fromStart ? "all" : "0"] }
+        if let afterCursor {
+            args += ["--after-cursor", afterCursor, "--lines", "all"]
+        } else {
+            args += ["--lines", fromStart ? "all" : "0"]
+        }
         return args
     }
 }

@@ -150,7 +150,9 @@ public enum FormatSniffer {
         switch b0 {
         case UInt8(ascii: "{"), UInt8(ascii: "["): return .json
         case UInt8(ascii: "<"):
-            return line.count > 4 && line.firstIndex(of: UInt8(ascii: ">")).map({ $0 + 2 < line.count && line[$0 + 1] == UInt8(ascii: "1") && line[$0 + 2] == 0x20 }) == true ? .syslog5424 : .journal
+            return line.count > 4 && line.firstIndex(of: UInt8(ascii: ">")).map({
+                $0 + 2 < line.count && line[$0 + 1] == UInt8(ascii: "1") && line[$0 + 2] == 0x20
+            }) == true ? .syslog5424 : .journal
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             // 2025-11-22T10:00:00.1Z stderr F …  vs  2025-11-22T10:00:00+0000 host prog: …
             if line.count > 31, let sp = line.firstIndex(of: 0x20), sp + 7 < line.count,

@@ -187,7 +187,8 @@ public enum JSONValidation {
                          UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 2
                     case UInt8(ascii: "u"):
-                        guard i + 5 < b.count, Self.isHex(b[i + 2]), Self.isHex(b[i + 3]), Self.isHex(b[i + 4]), Self.isHex(b[i + 5]) else { return false }
+                        guard i + 5 < b.count, Self.isHex(b[i + 2]), Self.isHex(b[i + 3]), Self.isHex(b[i + 4]),
+                              Self.isHex(b[i + 5]) else { return false }
                         i += 6
                     default:
                         return false

@@ -132,7 +132,8 @@ public final class RecordDecoder {
     /// `"MESSAGE"`, optional spaces, `:`, optional spaces, `[` (journalctl writes `" : "`).
     static func hasByteArrayMessage(_ t: UnsafeRawBufferPointer) -> Bool {
         var from = 0
-        while from < t.count, let k = messageKey.withUnsafeBytes({ ByteSearch.find($0, in: UnsafeRawBufferPointer(rebasing: t[from...])) }) {
+        while from < t.count,
+              let k = messageKey.withUnsafeBytes({ ByteSearch.find($0, in: UnsafeRawBufferPointer(rebasing: t[from...])) }) {
             var i = from + k + messageKey.count
             while i < t.count, t[i] == 0x20 || t[i] == 0x09 { i += 1 }
             if i < t.count, t[i] == UInt8(ascii: ":") {
@@ -166,7 +167,8 @@ public final class RecordDecoder {
             return
         }
         let trimmed = bytes.trimmed
-        if let first = trimmed.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "["), startJSON(bytes, number: line.number, emit: emit) {
+        if let first = trimmed.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+           startJSON(bytes, number: line.number, emit: emit) {
             return
         }
         decodeText(bytes, number: line.number, emit: emit)
@@ -248,7 +250,9 @@ public final class RecordDecoder {
                 inEventsSection = false; tableHeader = nil
                 return emitPlain(bytes, number: number, emit: emit)
             }
-            if bytes.hasPrefix("Namespace:") { describeNamespace = value(after: 10, in: bytes); return emitPlain(bytes, number: number, emit: emit) }
+            if bytes.hasPrefix("Namespace:") {
+                describeNamespace = value(after: 10, in: bytes); return emitPlain(bytes, number: number, emit: emit)
+            }
             if bytes.hasPrefix("Node:") {
                 describeNode = value(after: 5, in: bytes).map { v in v.split(separator: "/").first.map(String.init) ?? v }
                 return emitPlain(bytes, number: number, emit: emit)
@@ -329,7 +333,8 @@ public final class RecordDecoder {
 
     private func emitPartial(_ p: Partial, emit: (Record) -> Void) {
         if p.cut {
-            errors.append(InputError(source: source, line: p.line, message: "joined line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
+            errors.append(InputError(source: source, line: p.line,
+                                     message: "joined line longer than \(options.maxLineBytes.bytes) bytes; the rest was skipped"))
         }
         var r = Record(message: "", source: source, line: p.line)
         r.timestamp = p.timestamp
@@ -395,7 +400,8 @@ public final class RecordDecoder {
         jsonBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[min(valueStart, bytes.count)...]))
         jsonBuffer.append(0x0A)
         if jsonBuffer.count > options.maxJSONValueBytes {
-            errors.append(InputError(source: source, line: jsonStartLine, message: "JSON value larger than \(options.maxJSONValueBytes) bytes; skipped"))
+            errors.append(InputError(source: source, line: jsonStartLine,
+                                     message: "JSON value larger than \(options.maxJSONValueBytes) bytes; skipped"))
             skippedValues += 1
             json = JSONScanner()
             jsonBuffer.removeAll()
@@ -411,7 +417,8 @@ public final class RecordDecoder {
         do {
             value = try JSONSerialization.jsonObject(with: Data(jsonBuffer), options: [])
         } catch {
-            errors.append(InputError(source: source, line: jsonStartLine, message: "malformed JSON value (\(jsonBuffer.count) bytes); skipped"))
+            errors.append(InputError(source: source, line: jsonStartLine,
+                                     message: "malformed JSON value (\(jsonBuffer.count) bytes); skipped"))
             skippedValues += 1
             malformedJSON += 1
             return
@@ -428,9 +435,13 @@ public final class RecordDecoder {
                 emit(r)
             }
         case .dockerPartial(let stream, let text, let t):
-            text.withBytes { appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: false, envelope: .dockerJSON, emit: emit) }
+            text.withBytes {
+                appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: false, envelope: .dockerJSON, emit: emit)
+            }
         case .dockerLine(let stream, let text, let t):
-            text.withBytes { appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: true, envelope: .dockerJSON, emit: emit) }
+            text.withBytes {
+                appendPartial(stream: stream, text: $0, timestamp: t, line: jsonStartLine, final: true, envelope: .dockerJSON, emit: emit)
+            }
         }
     }
 
@@ -501,7 +512,13 @@ struct JSONScanner {
 
     mutating func feed(_ b: UInt8) -> Step {
         if inString {
-            if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            if escaped {
+                escaped = false
+            } else if b == UInt8(ascii: "\\") {
+                escaped = true
+            } else if b == UInt8(ascii: "\"") {
+                inString = false
+            }
             return .more
         }
         switch b {

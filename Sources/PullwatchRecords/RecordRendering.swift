@@ -23,7 +23,8 @@ public enum RecordRendering {
         s += ",\"namespace\":\(q(r.namespace)),\"pod\":\(q(r.pod)),\"container\":\(q(r.container))"
         s += ",\"level\":\(q(r.level)),\"format\":\(q(r.format.rawValue)),\"envelope\":\(q(r.envelope?.rawValue))"
         if let e = r.event {
-            s += ",\"event\":{\"name\":\(q(e.name)),\"count\":\(e.count),\"reason\":\(q(e.reason)),\"type\":\(q(e.type)),\"object\":\(q(e.objectName))}"
+            s += ",\"event\":{\"name\":\(q(e.name)),\"count\":\(e.count),\"reason\":\(q(e.reason)),"
+                + "\"type\":\(q(e.type)),\"object\":\(q(e.objectName))}"
         } else {
             s += ",\"event\":null"
         }

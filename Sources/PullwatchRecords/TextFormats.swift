@@ -222,7 +222,8 @@ public enum TextFormats {
         // Only `(uid)`: 32+ hex digits and dashes, then ')'.
         var uidEnd = s.index(after: paren)
         var uidLength = 0
-        while uidEnd < s.endIndex, s[uidEnd] == UInt8(ascii: "-") || (s[uidEnd] >= 0x30 && s[uidEnd] <= 0x39) || (s[uidEnd] >= 0x61 && s[uidEnd] <= 0x66) {
+        while uidEnd < s.endIndex,
+              s[uidEnd] == UInt8(ascii: "-") || (s[uidEnd] >= 0x30 && s[uidEnd] <= 0x39) || (s[uidEnd] >= 0x61 && s[uidEnd] <= 0x66) {
             uidEnd = s.index(after: uidEnd); uidLength += 1
         }
         guard uidLength >= 32, uidEnd < s.endIndex, s[uidEnd] == UInt8(ascii: ")") else { return }
@@ -231,7 +232,8 @@ public enum TextFormats {
         while start > s.startIndex {
             let prev = s.index(before: start)
             let b = s[prev]
-            let ok = (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
+            let ok = (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
             if !ok { break }
             start = prev
         }

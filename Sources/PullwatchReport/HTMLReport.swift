@@ -13,7 +13,8 @@ public enum HTMLReport {
         <title>pullwatch: \(esc(Headline.text(r)))</title>
         <style>\(css)</style></head><body>
         <header><h1>\(esc(Headline.text(r)))</h1>
-        <p class="meta">\(NumberText.grouped(r.input.lines)) lines, \(bytesText(r.input.bytes)) read from \(r.input.sources) source\(r.input.sources == 1 ? "" : "s")</p></header>
+        <p class="meta">\(NumberText.grouped(r.input.lines)) lines, \(bytesText(r.input.bytes)) read from \
+        \(r.input.sources) source\(r.input.sources == 1 ? "" : "s")</p></header>
 
         """
         if !r.input.errors.isEmpty {
@@ -40,8 +41,13 @@ public enum HTMLReport {
         for (n, i) in r.incidents.enumerated() {
             o += "<article class=\"incident\" style=\"border-left-color:\(CausePalette.colour(i.cause.rawValue))\">"
             o += "<h3>\(n + 1). \(esc(IncidentText.summary(i, rules: r.rules)))</h3>"
-            o += "<p class=\"meta\"><span class=\"tag\" style=\"background:\(CausePalette.colour(i.cause.rawValue))\">\(esc(i.cause.rawValue))</span> scope <b>\(i.scope.rawValue)</b> · \(NumberText.grouped(i.records)) failures in \(NumberText.grouped(i.attempts)) attempts · \(esc(TimeText.range(i.firstSeen, i.lastSeen))) · <span class=\"id\">\(esc(i.id))</span></p>"
-            if let image = i.image { o += "<p>Image <code>\(esc(image))</code>" + (i.registry.map { " · registry <code>\(esc($0))</code>" } ?? "") + "</p>" }
+            o += "<p class=\"meta\"><span class=\"tag\" style=\"background:\(CausePalette.colour(i.cause.rawValue))\">"
+                + "\(esc(i.cause.rawValue))</span> scope <b>\(i.scope.rawValue)</b> · "
+                + "\(NumberText.grouped(i.records)) failures in \(NumberText.grouped(i.attempts)) attempts · "
+                + "\(esc(TimeText.range(i.firstSeen, i.lastSeen))) · <span class=\"id\">\(esc(i.id))</span></p>"
+            if let image = i.image {
+                o += "<p>Image <code>\(esc(image))</code>" + (i.registry.map { " · registry <code>\(esc($0))</code>" } ?? "") + "</p>"
+            }
             if !i.nodes.isEmpty { o += "<p>Nodes: " + i.nodes.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>" }
             if !i.pods.isEmpty { o += "<p>Pods: " + i.pods.map { "<code>\(esc($0))</code>" }.joined(separator: " ") + "</p>" }
             for s in i.shapes { o += "<p>Message (\(s.count)×): <code>\(esc(s.shape))</code></p>" }
@@ -59,7 +65,9 @@ public enum HTMLReport {
                 o += table(title, m, total: r.failures.total, rows: tableRows)
             }
             o += "</section>"
-            if r.failures.withoutNode > 0 { o += "<p class=\"meta\">\(NumberText.grouped(r.failures.withoutNode)) failures name no node.</p>" }
+            if r.failures.withoutNode > 0 {
+                o += "<p class=\"meta\">\(NumberText.grouped(r.failures.withoutNode)) failures name no node.</p>"
+            }
         }
         o += "<footer>pullwatch · \(esc(Headline.text(r)))</footer></body></html>\n"
         return o
@@ -107,18 +115,21 @@ public enum HTMLReport {
     }
 
     static let css = """
-    body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:24px;color:#1d2330;background:#fafbfc}
+    body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;\
+    margin:0 auto;max-width:1100px;padding:24px;color:#1d2330;background:#fafbfc}
     h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
     h3{font-size:16px;margin:0 0 6px}h4{font-size:14px;margin:10px 0 4px}
     .meta{color:#5b6578;font-size:13px;margin:4px 0}.id{font-family:ui-monospace,monospace;font-size:12px}
-    code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;background:#eef1f5;padding:1px 4px;border-radius:3px;word-break:break-all}
+    code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;\
+    background:#eef1f5;padding:1px 4px;border-radius:3px;word-break:break-all}
     .incident{background:#fff;border:1px solid #dde2ea;border-left:6px solid #888;border-radius:6px;padding:12px 16px;margin:12px 0}
     .incident p{margin:4px 0}.incident ol{margin:4px 0 0;padding-left:22px}.incident li{margin:3px 0}
     .tag{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;margin-right:6px}
     .errors{background:#fff4f4;border:1px solid #f0c2c2;border-radius:6px;padding:8px 16px}
     .tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
     table{border-collapse:collapse;background:#fff;border:1px solid #dde2ea;border-radius:6px;width:100%}
-    caption{text-align:left;font-weight:600;padding:6px 0}th,td{padding:4px 8px;border-bottom:1px solid #eef1f5;text-align:left;font-size:13px}
+    caption{text-align:left;font-weight:600;padding:6px 0}\
+    th,td{padding:4px 8px;border-bottom:1px solid #eef1f5;text-align:left;font-size:13px}
     td.num{text-align:right;white-space:nowrap}td.bar{width:35%}td.bar span{display:block;height:10px;border-radius:2px}
     svg{background:#fff;border:1px solid #dde2ea;border-radius:6px;width:100%;height:auto}
     svg text{font:11px system-ui,sans-serif;fill:#5b6578}footer{margin-top:32px;color:#8a93a5;font-size:12px}
@@ -181,7 +192,8 @@ enum Timeline {
                 let h = (height - top - bottom) * Double(n) / Double(peak)
                 y -= h
                 let t = Timestamp(nanoseconds: start + Int64(i) * step).rfc3339(fractionDigits: 0)
-                o += "<rect x=\"\(f(left + Double(i) * barW + 0.5))\" y=\"\(f(y))\" width=\"\(f(max(barW - 1, 0.5)))\" height=\"\(f(h))\" fill=\"\(colour(s))\"><title>\(HTMLReport.esc(s)): \(n) at \(t)</title></rect>"
+                o += "<rect x=\"\(f(left + Double(i) * barW + 0.5))\" y=\"\(f(y))\" width=\"\(f(max(barW - 1, 0.5)))\""
+                    + " height=\"\(f(h))\" fill=\"\(colour(s))\"><title>\(HTMLReport.esc(s)): \(n) at \(t)</title></rect>"
             }
         }
         // Time labels: first, middle, last bucket.
@@ -189,7 +201,8 @@ enum Timeline {
             let t = Timestamp(nanoseconds: start + Int64(i) * step).rfc3339(fractionDigits: 0)
             let label = String(t.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " ")
             let anchor = i == 0 ? "start" : (i == count - 1 ? "end" : "middle")
-            o += "<text x=\"\(f(left + Double(i) * barW + (i == count - 1 ? barW : 0)))\" y=\"\(f(height - 6))\" text-anchor=\"\(anchor)\">\(label) UTC</text>"
+            o += "<text x=\"\(f(left + Double(i) * barW + (i == count - 1 ? barW : 0)))\" y=\"\(f(height - 6))\""
+                + " text-anchor=\"\(anchor)\">\(label) UTC</text>"
         }
         for (k, s) in order.enumerated() {
             let x = left + Double(k % 4) * 235, y = height + 8 + Double(k / 4) * 18
@@ -211,7 +224,9 @@ enum Timeline {
     /// A round bucket size at least `raw`: 1/5/10/15/30 s, 1/5/10/15/30 min, 1/3/6/12 h, 1 d.
     static func bucketStep(_ raw: Int64) -> Int64 {
         let s: Int64 = 1_000_000_000
-        for c in [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400] as [Int64] where c * s >= raw { return c * s }
+        for c in [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400] as [Int64] where c * s >= raw {
+            return c * s
+        }
         return (raw / (86_400 * s) + 1) * 86_400 * s
     }
 

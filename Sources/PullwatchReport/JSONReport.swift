@@ -7,13 +7,16 @@ import PullwatchRules
 public enum JSONReport {
     public static func render(_ r: Report) -> String {
         var o = "{\"schema\": \"pullwatch.report/v1\",\n"
-        o += " \"input\": {\"sources\": \(r.input.sources), \"bytes\": \(r.input.bytes), \"lines\": \(r.input.lines), \"records\": \(r.input.records), \"errors\": ["
+        o += " \"input\": {\"sources\": \(r.input.sources), \"bytes\": \(r.input.bytes), \"lines\": \(r.input.lines), "
+            + "\"records\": \(r.input.records), \"errors\": ["
         o += r.input.errors.map { e in
-            "{\"file\": \(q(e.file)), \"line\": \(e.line.map(String.init) ?? "null"), \"offset\": \(e.offset.map(String.init) ?? "null"), \"message\": \(q(e.message))}"
+            "{\"file\": \(q(e.file)), \"line\": \(e.line.map(String.init) ?? "null"), "
+                + "\"offset\": \(e.offset.map(String.init) ?? "null"), \"message\": \(q(e.message))}"
         }.joined(separator: ", ")
         o += "]},\n"
         let f = r.failures
-        o += " \"failures\": {\"total\": \(f.total), \"by_cause\": \(map(f.byCause)), \"by_registry\": \(map(f.byRegistry)), \"by_node\": \(map(f.byNode)),\n"
+        o += " \"failures\": {\"total\": \(f.total), \"by_cause\": \(map(f.byCause)), "
+            + "\"by_registry\": \(map(f.byRegistry)), \"by_node\": \(map(f.byNode)),\n"
         o += "              \"by_namespace\": \(map(f.byNamespace)), \"by_image\": \(map(f.byImage))},\n"
         o += " \"incidents\": ["
         o += r.incidents.map { "\n  " + incident($0, rules: r.rules) }.joined(separator: ",")
@@ -23,9 +26,12 @@ public enum JSONReport {
 
     /// One incident object, keys as in the report (also the `incident` of follow's events).
     public static func incident(_ i: Incident, rules: RuleSet) -> String {
-        var s = "{\"id\": \(q(i.id)), \"cause\": \(q(i.cause.rawValue)), \"registry\": \(q(i.registry)), \"image\": \(q(i.image)), \"scope\": \(q(i.scope.rawValue)),"
-        s += " \"first_seen\": \(q(i.firstSeen.map { Timestamp(nanoseconds: $0).description })), \"last_seen\": \(q(i.lastSeen.map { Timestamp(nanoseconds: $0).description })),"
-        s += " \"records\": \(i.records), \"attempts\": \(i.attempts), \"nodes\": [\(i.nodes.map(q).joined(separator: ", "))], \"pods\": [\(i.pods.map(q).joined(separator: ", "))],"
+        var s = "{\"id\": \(q(i.id)), \"cause\": \(q(i.cause.rawValue)), \"registry\": \(q(i.registry)), "
+            + "\"image\": \(q(i.image)), \"scope\": \(q(i.scope.rawValue)),"
+        s += " \"first_seen\": \(q(i.firstSeen.map { Timestamp(nanoseconds: $0).description })), "
+            + "\"last_seen\": \(q(i.lastSeen.map { Timestamp(nanoseconds: $0).description })),"
+        s += " \"records\": \(i.records), \"attempts\": \(i.attempts), \"nodes\": [\(i.nodes.map(q).joined(separator: ", "))], "
+            + "\"pods\": [\(i.pods.map(q).joined(separator: ", "))],"
         s += " \"summary\": \(q(IncidentText.summary(i, rules: rules))), "
         s += "\"remediation\": [\(IncidentText.remediation(i, rules: rules).map(q).joined(separator: ", "))]}"
         return s

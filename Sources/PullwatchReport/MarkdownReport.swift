@@ -5,14 +5,16 @@ import PullwatchRecords
 public enum MarkdownReport {
     public static func render(_ r: Report, tableRows: Int = 10) -> String {
         var o = "# \(Headline.text(r))\n\n"
-        o += "Read \(NumberText.grouped(r.input.lines)) lines (\(NumberText.grouped(Int(r.input.bytes))) bytes) from \(r.input.sources) source\(r.input.sources == 1 ? "" : "s").\n"
+        o += "Read \(NumberText.grouped(r.input.lines)) lines (\(NumberText.grouped(Int(r.input.bytes))) bytes) "
+            + "from \(r.input.sources) source\(r.input.sources == 1 ? "" : "s").\n"
         if !r.input.errors.isEmpty {
             o += "\n**Input errors** (the rest was analysed):\n\n"
             for e in r.input.errors { o += "- `\(Headline.errorText(e))`\n" }
         }
         for (n, i) in r.incidents.enumerated() {
             o += "\n## \(n + 1). \(escape(IncidentText.summary(i, rules: r.rules)))\n\n"
-            o += "- **Cause:** `\(i.cause.rawValue)` · **scope:** \(i.scope.rawValue) · **failures:** \(NumberText.grouped(i.records)) in \(NumberText.grouped(i.attempts)) attempts\n"
+            o += "- **Cause:** `\(i.cause.rawValue)` · **scope:** \(i.scope.rawValue) · "
+                + "**failures:** \(NumberText.grouped(i.records)) in \(NumberText.grouped(i.attempts)) attempts\n"
             o += "- **Seen:** \(TimeText.range(i.firstSeen, i.lastSeen))\n"
             if let image = i.image { o += "- **Image:** `\(image)`" + (i.registry.map { " (registry `\($0)`)" } ?? "") + "\n" }
             if !i.nodes.isEmpty { o += "- **Nodes:** \(i.nodes.map { "`\($0)`" }.joined(separator: ", "))\n" }

@@ -23,7 +23,8 @@ public enum TextReport {
         }
         for (n, i) in r.incidents.enumerated() {
             o += "\n" + style.bold("\(n + 1). \(IncidentText.summary(i, rules: r.rules))") + "\n"
-            o += style.dim("   \(i.cause.rawValue) · scope \(i.scope.rawValue) · \(NumberText.grouped(i.records)) failures in \(NumberText.grouped(i.attempts)) attempts · id \(i.id)") + "\n"
+            o += style.dim("   \(i.cause.rawValue) · scope \(i.scope.rawValue) · \(NumberText.grouped(i.records)) failures in "
+                           + "\(NumberText.grouped(i.attempts)) attempts · id \(i.id)") + "\n"
             if !i.nodes.isEmpty { o += "   nodes: \(i.nodes.joined(separator: ", "))\n" }
             if !i.pods.isEmpty { o += "   pods:  \(i.pods.joined(separator: ", "))\n" }
             for s in i.shapes { o += "   message (\(NumberText.grouped(s.count))×): \(s.shape)\n" }
@@ -34,7 +35,8 @@ public enum TextReport {
         o += "\n" + table("registry", r.failures.byRegistry, total: r.failures.total, rows: tableRows, style: style)
         o += "\n" + table("node", r.failures.byNode, total: r.failures.total, rows: tableRows, style: style)
         if r.failures.withoutNode > 0 {
-            o += style.dim("  (\(NumberText.grouped(r.failures.withoutNode)) failures name no node: events and describe rows without a host, or logs without one)") + "\n"
+            o += style.dim("  (\(NumberText.grouped(r.failures.withoutNode)) failures name no node: "
+                           + "events and describe rows without a host, or logs without one)") + "\n"
         }
         return o
     }
@@ -66,7 +68,8 @@ public enum Headline {
     /// "7 318 image-pull failures in 3 files, 4 incidents"
     public static func text(_ r: Report) -> String {
         let f = r.failures.total, s = r.input.sources, n = r.incidents.count
-        return "\(NumberText.grouped(f)) image-pull failure\(f == 1 ? "" : "s") in \(NumberText.grouped(s)) file\(s == 1 ? "" : "s"), \(n) incident\(n == 1 ? "" : "s")"
+        return "\(NumberText.grouped(f)) image-pull failure\(f == 1 ? "" : "s") in \(NumberText.grouped(s)) file\(s == 1 ? "" : "s"), "
+            + "\(n) incident\(n == 1 ? "" : "s")"
     }
 
     /// `file:line: message` or `file: byte offset N: message`.

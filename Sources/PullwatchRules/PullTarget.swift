@@ -36,7 +36,8 @@ public struct PullTarget: Sendable, Equatable {
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
-    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>#*_.-]+)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
+    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>#*_.-]+)*"#
+        + #"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
     /// Groups: `image`, optional `tag` (a tag or digest printed apart from the name:
@@ -65,7 +66,8 @@ public enum PullTargetExtraction {
         (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, .shaped),
         (#"(?:Error: image|\brepository)\s+(?<image>\#(ref)) not found"#, .strict),
         // Wrappers that quote the reference in single quotes, or name it after `pull failed for`.
-        (#"(?i)(?:error pulling image|unable to get image|can'?t pull image|cannot pull image|unable to pull image) '(?<image>[^'\s]+)'"#, .strict),
+        (#"(?i)(?:error pulling image|unable to get image|can'?t pull image|cannot pull image|unable to pull image) "#
+            + #"'(?<image>[^'\s]+)'"#, .strict),
         (#"\b(?:do)?[Pp]ull failed for \\*"?(?<image>\#(ref))"#, .strict),
         (#"\b[Pp]ull failed\. Retrying (?<image>\#(ref))"#, .strict),
         (#"not in registry: (?<image>\#(ref))"#, .strict),
@@ -113,18 +115,21 @@ public enum PullTargetExtraction {
     /// Patterns naming the registry when no image is named. Groups: `host`, optional `repository`.
     static let registryPatterns: [Regex] = [
         // `pinging container registry HOST` names the host even when the URL after it is redacted.
-        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?|localhost(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)"#,
+        #"pinging (?:container|docker) registry (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?"#
+            + #"|localhost(?::[0-9]+)?|[A-Za-z0-9-]+:[0-9]+)"#,
         // A registry API request: https://HOST/v2/REPO/manifests/REF (or /v1/, or /v2/ itself).
         #"https?://\s?(?<host>[A-Za-z0-9_.<>*#-]+(?::[0-9]+)?)/v[12]/(?:(?<repository>[a-z0-9._/-]+?)/(?:manifests|blobs|tags)/)?"#,
         // A token realm: https://HOST/token?scope=repository:REPO:pull&service=…
-        #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
+        #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b"#
+            + #"(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
         #"error pinging registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?),"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
     ].map { try! Regex($0) }
 
     /// Last resort: the host of a blob download URL (a registry's storage or CDN).
-    static let blobURLPattern = try! Regex(#"https?://(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)/[^\s"'\\]*(?:registry|blobs|sha256|layer|manifest)"#)
+    static let blobURLPattern = try! Regex(#"https?://(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)/[^\s"'\\]*"#
+                                           + #"(?:registry|blobs|sha256|layer|manifest)"#)
 
     /// The host of a failed DNS lookup: the registry (or mirror) the runtime was dialing,
     /// unless the failure is the proxy's (then the looked-up host is the proxy).

@@ -62,7 +62,8 @@ public enum RuleFileParser {
                 for item in list { parseRule(item, file: file, into: &out) }
             case "causes":
                 guard let map = value.mapping else {
-                    out.errors.append(RuleFileError(location: loc(value), ruleID: nil, message: "`causes` must be a mapping of cause id to description"))
+                    out.errors.append(RuleFileError(location: loc(value), ruleID: nil,
+                                                    message: "`causes` must be a mapping of cause id to description"))
                     continue
                 }
                 for (k, v) in map { parseCause(k, v, file: file, into: &out) }
@@ -109,14 +110,17 @@ public enum RuleFileParser {
             case "summary": summary = v.string
             default:
                 out.errors.append(RuleFileError(location: SourceLocation(file: file, line: k.mark?.line ?? location.line), ruleID: nil,
-                                                message: "cause `\(id)`: unknown key `\(key)` (expected one of \(causeKeys.sorted().joined(separator: ", ")))"))
+                                                message: "cause `\(id)`: unknown key `\(key)` "
+                                                    + "(expected one of \(causeKeys.sorted().joined(separator: ", ")))"))
             }
         }
         guard let title, let explanation, !remediation.isEmpty else {
-            out.errors.append(RuleFileError(location: location, ruleID: nil, message: "cause `\(id)` needs `title`, `explanation` and `remediation` steps"))
+            out.errors.append(RuleFileError(location: location, ruleID: nil,
+                                            message: "cause `\(id)` needs `title`, `explanation` and `remediation` steps"))
             return
         }
-        out.causes[cause] = CauseInfo(title: title, explanation: explanation, remediation: remediation, summary: summary, location: location)
+        out.causes[cause] = CauseInfo(title: title, explanation: explanation, remediation: remediation, summary: summary,
+                                      location: location)
     }
 
     static func parseRule(_ node: Node, file: String, into out: inout Contents) {
@@ -188,7 +192,8 @@ public enum RuleFileParser {
         var requiresFailure = !cause.isContext
         if let r = fields["requires_failure"] {
             if let b = r.bool { requiresFailure = b && !cause.isContext } else {
-                errors.append(RuleFileError(location: at("requires_failure"), ruleID: id, message: "`requires_failure` must be true or false"))
+                errors.append(RuleFileError(location: at("requires_failure"), ruleID: id,
+                                            message: "`requires_failure` must be true or false"))
             }
         }
         let literals = fields["literals"]?.sequence?.compactMap(\.string).filter { !$0.isEmpty } ?? []

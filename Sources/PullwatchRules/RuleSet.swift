@@ -38,19 +38,22 @@ public final class RuleSet: @unchecked Sendable {
         for dir in directories {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
-                errors.append(RuleFileError(location: SourceLocation(file: dir, line: 1), ruleID: nil, message: "no such file or directory"))
+                errors.append(RuleFileError(location: SourceLocation(file: dir, line: 1), ruleID: nil,
+                                            message: "no such file or directory"))
                 continue
             }
             let paths: [String]
             if isDir.boolValue {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-                paths = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+                paths = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                    .map { (dir as NSString).appendingPathComponent($0) }
             } else {
                 paths = [dir]
             }
             for path in paths {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    errors.append(RuleFileError(location: SourceLocation(file: path, line: 1), ruleID: nil, message: "cannot read file (or not UTF-8)"))
+                    errors.append(RuleFileError(location: SourceLocation(file: path, line: 1), ruleID: nil,
+                                                message: "cannot read file (or not UTF-8)"))
                     continue
                 }
                 files.append((path, text))
@@ -79,14 +82,16 @@ public final class RuleSet: @unchecked Sendable {
             var seenHere: [String: SourceLocation] = [:]
             for rule in contents.rules {
                 if let first = seenHere[rule.id] {
-                    errors.append(RuleFileError(location: rule.location, ruleID: rule.id, message: "duplicate id (first defined at \(first))"))
+                    errors.append(RuleFileError(location: rule.location, ruleID: rule.id,
+                                                message: "duplicate id (first defined at \(first))"))
                     continue
                 }
                 seenHere[rule.id] = rule.location
                 if let existing = byID[rule.id] {
                     // Built-in files must not repeat ids; a user file replaces on purpose.
                     if file.builtIn || !builtInIDs.contains(rule.id) {
-                        errors.append(RuleFileError(location: rule.location, ruleID: rule.id, message: "duplicate id (first defined at \(existing.location))"))
+                        errors.append(RuleFileError(location: rule.location, ruleID: rule.id,
+                                                    message: "duplicate id (first defined at \(existing.location))"))
                         continue
                     }
                     replaced[rule.id] = existing.location
@@ -121,7 +126,9 @@ public final class RuleSet: @unchecked Sendable {
         let key = ClassificationKey(message: record.message, image: record.field("image"))
         if let known = scratch.classifications[key] { return known }
         let result = classifyUncached(record, scratch: scratch)
-        if scratch.classifications.count >= MatchScratch.classificationCacheLimit { scratch.classifications.removeAll(keepingCapacity: true) }
+        if scratch.classifications.count >= MatchScratch.classificationCacheLimit {
+            scratch.classifications.removeAll(keepingCapacity: true)
+        }
         scratch.classifications[key] = result
         return result
     }

@@ -16,13 +16,16 @@ public enum SinkHTTP {
         router.head("/healthz") { _, _ in HTTPResponse.Status.ok }
         router.head("/v1/ingest") { _, _ in HTTPResponse.Status.ok }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         router.get("/v1/report") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: await ingestor.reportJSON())))
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: await ingestor.reportJSON())))
         }
         router.get("/v1/incidents") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: await ingestor.incidentsJSON())))
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: await ingestor.incidentsJSON())))
         }
         router.post("/v1/ingest") { request, context -> Response in
             if let token, !authorized(request.headers[.authorization], token: token) {
@@ -57,13 +60,15 @@ public enum SinkHTTP {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
     /// Decodes (gzip), ingests and commits an admitted body; the answer for it.
-    static func ingest(_ raw: ByteBuffer, request: Request, ingestor: Ingestor, metrics: SinkMetrics, limits: ServeLimits) async -> Response {
+    static func ingest(_ raw: ByteBuffer, request: Request, ingestor: Ingestor, metrics: SinkMetrics,
+                       limits: ServeLimits) async -> Response {
         var bytes = Array(raw.readableBytesView)
         if (request.headers[.contentEncoding] ?? "").lowercased().contains("gzip") {
             switch gunzip(bytes, limits: limits) {

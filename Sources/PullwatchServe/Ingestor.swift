@@ -131,7 +131,10 @@ public actor Ingestor {
         var failures: [CountKey: Int] = [:]
         for o in observations {
             let n = state.add(o)
-            if n > 0 { failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil), default: 0] += n }
+            if n > 0 {
+                failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil),
+                         default: 0] += n
+            }
         }
         state.settle()
         let now = Int64(Date().timeIntervalSince1970 * 1e9)

@@ -73,7 +73,9 @@ final class SyslogFrameDecoder: ByteToMessageDecoder {
         let length = nl - buffer.readerIndex
         var frame = buffer.readSlice(length: length)!
         buffer.moveReaderIndex(forwardBy: 1)
-        if frame.readableBytesView.last == UInt8(ascii: "\r") { frame = frame.getSlice(at: frame.readerIndex, length: frame.readableBytes - 1)! }
+        if frame.readableBytesView.last == UInt8(ascii: "\r") {
+            frame = frame.getSlice(at: frame.readerIndex, length: frame.readableBytes - 1)!
+        }
         context.fireChannelRead(wrapInboundOut(frame))
         return .continue
     }
@@ -153,7 +155,8 @@ public enum SyslogServer {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(maxMessage: maxMessage, metrics: ingestor.metrics)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(SyslogFrameDecoder(maxMessage: maxMessage, metrics: ingestor.metrics)))
                     try channel.pipeline.syncOperations.addHandler(SyslogIngestHandler(ingestor: ingestor))
                 }
             }

@@ -101,7 +101,8 @@ public final class StateStore: @unchecked Sendable {
             var out: [String: Checkpoint] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM checkpoint") {
                 let c = Checkpoint(key: row["key"], device: UInt64(row["device"] as Int64), inode: UInt64(row["inode"] as Int64),
-                                   offset: UInt64(row["offset"] as Int64), line: row["line"], cursor: row["cursor"], pending: row["pending"])
+                                   offset: UInt64(row["offset"] as Int64), line: row["line"], cursor: row["cursor"],
+                                   pending: row["pending"])
                 out[c.key] = c
             }
             return out
@@ -147,7 +148,8 @@ public final class StateStore: @unchecked Sendable {
                                                ("candidate_lines", Int64(b.candidateLines)), ("limit_hits", Int64(b.limitHits)),
                                                ("sources", Int64(b.newSources)), ("errors", Int64(b.errors.count))]
             for (name, value) in counters where value != 0 {
-                try db.execute(sql: "INSERT INTO counter (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                try db.execute(sql: "INSERT INTO counter (name, value) VALUES (?, ?) "
+                                   + "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
                                arguments: [name, value])
             }
             for c in b.checkpoints {
@@ -177,7 +179,8 @@ public final class StateStore: @unchecked Sendable {
         }
         for key in c.openWritten {
             if let a = state.open[key] {
-                try db.execute(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+                try db.execute(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) "
+                                   + "ON CONFLICT(key) DO UPDATE SET json = excluded.json",
                                arguments: [key, try encoder.encode(a)])
             } else {
                 try db.execute(sql: "DELETE FROM open_attempt WHERE key = ?", arguments: [key])
@@ -190,7 +193,8 @@ public final class StateStore: @unchecked Sendable {
             try db.execute(sql: "DELETE FROM recent_attempt WHERE start < ?", arguments: [newest - Incidents.indexSpan])
         }
         for a in c.deferredAdded {
-            try db.execute(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+            try db.execute(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) "
+                               + "ON CONFLICT(key) DO UPDATE SET json = excluded.json",
                            arguments: [IncidentBuilder.deferredKey(a), try encoder.encode(a)])
         }
         for key in c.deferredPlaced {
@@ -235,21 +239,27 @@ public final class StateStore: @unchecked Sendable {
                 default: break
                 }
             }
-            input.errors = try Data.fetchAll(db, sql: "SELECT json FROM input_error ORDER BY id").map { try decoder.decode(InputProblem.self, from: $0) }
+            input.errors = try Data.fetchAll(db, sql: "SELECT json FROM input_error ORDER BY id")
+                .map { try decoder.decode(InputProblem.self, from: $0) }
             var counts: [CountKey: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key, n FROM count_row") {
                 counts[try decoder.decode(CountKey.self, from: row["key"] as Data), default: 0] += row["n"] as Int
             }
             let open = try Data.fetchAll(db, sql: "SELECT json FROM open_attempt").map { try decoder.decode(AttemptRollup.self, from: $0) }
-            let recent = try Data.fetchAll(db, sql: "SELECT json FROM recent_attempt ORDER BY id").map { try decoder.decode(AttemptRollup.self, from: $0) }
-            let deferred = try Data.fetchAll(db, sql: "SELECT json FROM deferred_attempt").map { try decoder.decode(AttemptRollup.self, from: $0) }
+            let recent = try Data.fetchAll(db, sql: "SELECT json FROM recent_attempt ORDER BY id")
+                .map { try decoder.decode(AttemptRollup.self, from: $0) }
+            let deferred = try Data.fetchAll(db, sql: "SELECT json FROM deferred_attempt")
+                .map { try decoder.decode(AttemptRollup.self, from: $0) }
             var incidents: [IncidentRollup] = []
-            for data in try Data.fetchAll(db, sql: "SELECT json FROM incident") { incidents += try decoder.decode([IncidentRollup].self, from: data) }
+            for data in try Data.fetchAll(db, sql: "SELECT json FROM incident") {
+                incidents += try decoder.decode([IncidentRollup].self, from: data)
+            }
             var highs: [String: EventHigh] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key, count, last FROM event_high") {
                 highs[row["key"]] = EventHigh(count: row["count"], lastSeen: row["last"])
             }
-            return LiveState(input: input, counts: counts, open: open, deferred: deferred, incidents: incidents, recent: recent, eventHighs: highs)
+            return LiveState(input: input, counts: counts, open: open, deferred: deferred, incidents: incidents, recent: recent,
+                             eventHighs: highs)
         }
     }
 }

@@ -62,7 +62,8 @@ struct FollowCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Files or directories to follow; '-' reads `journalctl -o json -f` from stdin; with --journal, systemd units (default: kubelet containerd).")
+    @Argument(help: ArgumentHelp("Files or directories to follow; '-' reads `journalctl -o json -f` from stdin; "
+                                 + "with --journal, systemd units (default: kubelet containerd)."))
     var paths: [String] = []
 
     @Flag(help: "Follow the systemd journal: runs `journalctl -f -o json` (resuming with --after-cursor).")
@@ -85,7 +86,8 @@ struct FollowCommand: ParsableCommand {
     @Option(help: .hidden)
     var interval: Double = 0.25
 
-    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) here, as `serve` does.", valueName: "host:port"))
+    @Option(name: .customLong("metrics-listen"),
+            help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) here, as `serve` does.", valueName: "host:port"))
     var metricsListen: String?
 
     @OptionGroup var rules: RuleOptions
@@ -93,7 +95,9 @@ struct FollowCommand: ParsableCommand {
     enum EventFormat: String, ExpressibleByArgument { case text, ndjson }
 
     func validate() throws {
-        if paths.isEmpty && !journal { throw ValidationError("give files or directories to follow, '-' for journal JSON on stdin, or --journal") }
+        if paths.isEmpty && !journal {
+            throw ValidationError("give files or directories to follow, '-' for journal JSON on stdin, or --journal")
+        }
         if let metricsListen { _ = try ServeCommand.split(metricsListen, flag: "--metrics-listen") }
     }
 

@@ -7,7 +7,8 @@ struct Pullwatch: ParsableCommand {
         commandName: "pullwatch",
         abstract: "Find out why Kubernetes image pulls fail, from kubelet, containerd and CRI-O logs and events.",
         version: "0.1.0",
-        subcommands: [ScanCommand.self, FollowCommand.self, ReportCommand.self, ServeCommand.self, ExplainCommand.self, MergeCommand.self, RulesCommand.self, RecordsCommand.self]
+        subcommands: [ScanCommand.self, FollowCommand.self, ReportCommand.self, ServeCommand.self, ExplainCommand.self, MergeCommand.self,
+                      RulesCommand.self, RecordsCommand.self]
     )
 
     /// Exit status per DESIGN.md: 0 success, 1 input errors, 2 usage or rule-file errors

@@ -66,7 +66,8 @@ struct RecordsCommand: ParsableCommand {
                 errors += summary.errors
             }
             if scratch.limitHits > 0 {
-                Stderr.write("pullwatch: \(scratch.limitHits) rule matches stopped at the PCRE2 match/depth limit (counted as no match); check custom rules for catastrophic backtracking")
+                Stderr.write("pullwatch: \(scratch.limitHits) rule matches stopped at the PCRE2 match/depth limit (counted as no match); "
+                             + "check custom rules for catastrophic backtracking")
             }
         }
         out.flush()

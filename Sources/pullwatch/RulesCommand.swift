@@ -29,9 +29,12 @@ struct RulesCommand: ParsableCommand {
             let out = OutputBuffer()
             let idWidth = set.rules.map(\.id.count).max() ?? 10
             let causeWidth = Cause.allCases.map(\.rawValue.count).max() ?? 10
-            out.write("\("ID".padding(toLength: idWidth, withPad: " ", startingAt: 0))  \("CAUSE".padding(toLength: causeWidth, withPad: " ", startingAt: 0))  PRIO  DEFINED AT\n")
+            out.write("\("ID".padding(toLength: idWidth, withPad: " ", startingAt: 0))  "
+                      + "\("CAUSE".padding(toLength: causeWidth, withPad: " ", startingAt: 0))  PRIO  DEFINED AT\n")
             for r in set.rules {
-                var line = "\(r.id.padding(toLength: idWidth, withPad: " ", startingAt: 0))  \(r.cause.rawValue.padding(toLength: causeWidth, withPad: " ", startingAt: 0))  \(String(r.priority).padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.location)"
+                var line = "\(r.id.padding(toLength: idWidth, withPad: " ", startingAt: 0))  "
+                    + "\(r.cause.rawValue.padding(toLength: causeWidth, withPad: " ", startingAt: 0))  "
+                    + "\(String(r.priority).padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.location)"
                 if let old = set.replaced[r.id] { line += " (replaces \(old))" }
                 out.write(line + "\n")
             }
@@ -64,7 +67,8 @@ struct RulesCommand: ParsableCommand {
             options.directories += paths
             let set = try options.load()
             let jit = set.rules.allSatisfy(\.regex.isJIT)
-            print("ok: \(set.rules.count) rules valid, \(set.causes.count) causes described; PCRE2 JIT: \(jit ? "yes" : "no (interpreter; slower)")")
+            print("ok: \(set.rules.count) rules valid, \(set.causes.count) causes described; "
+                  + "PCRE2 JIT: \(jit ? "yes" : "no (interpreter; slower)")")
         }
     }
 
@@ -115,7 +119,8 @@ struct RulesCommand: ParsableCommand {
             } else {
                 print(yaml, terminator: "")
             }
-            Stderr.write("pullwatch: \(unknown) of \(failures) pull failures are unknown, in \(shapes.count) message shapes; drafted \(min(limit, shapes.count)) rules")
+            Stderr.write("pullwatch: \(unknown) of \(failures) pull failures are unknown, in \(shapes.count) message shapes; "
+                         + "drafted \(min(limit, shapes.count)) rules")
             if !errors.isEmpty { throw ExitCode(1) }
         }
 

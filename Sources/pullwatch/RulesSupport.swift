@@ -5,7 +5,9 @@ import PullwatchRules
 
 /// `--rules DIR` shared by the commands that classify.
 struct RuleOptions: ParsableArguments {
-    @Option(name: .customLong("rules"), help: ArgumentHelp("Extra rule files (a directory or a file); a rule with the same id replaces the built-in one.", valueName: "dir"))
+    @Option(name: .customLong("rules"),
+            help: ArgumentHelp("Extra rule files (a directory or a file); a rule with the same id replaces the built-in one.",
+                               valueName: "dir"))
     var directories: [String] = []
 
     /// Loads the rule set or exits 2 with every problem on stderr (file:line each).

@@ -112,7 +112,8 @@ struct ScanCommand: ParsableCommand {
         try report.emit(aggregate, ruleSet: ruleSet)
         for e in aggregate.input.errors { Stderr.write("pullwatch: \(Headline.errorTextPublic(e))") }
         if aggregate.input.limitHits > 0 {
-            Stderr.write("pullwatch: \(aggregate.input.limitHits) rule matches stopped at the PCRE2 match/depth limit (counted as no match)")
+            Stderr.write("pullwatch: \(aggregate.input.limitHits) rule matches stopped at the PCRE2 match/depth limit "
+                         + "(counted as no match)")
         }
         if !aggregate.input.errors.isEmpty { throw ExitCode(1) }
     }

@@ -35,17 +35,22 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Batches in flight before the sink answers 503.", valueName: "n", visibility: .hidden))
     var maxPending = ServeLimits().maxPending
 
-    @Option(name: .customLong("message-key"), help: ArgumentHelp("A JSON key holding the message, tried before message, log, msg (repeatable; a.b is a path).", valueName: "key"))
+    @Option(name: .customLong("message-key"),
+            help: ArgumentHelp("A JSON key holding the message, tried before message, log, msg (repeatable; a.b is a path).",
+                               valueName: "key"))
     var messageKeys: [String] = []
 
-    @Option(name: .customLong("host-key"), help: ArgumentHelp("A JSON key holding the node name, tried before hostname, host, kubernetes.host (repeatable).", valueName: "key"))
+    @Option(name: .customLong("host-key"),
+            help: ArgumentHelp("A JSON key holding the node name, tried before hostname, host, kubernetes.host (repeatable).",
+                               valueName: "key"))
     var hostKeys: [String] = []
 
     @OptionGroup var stateOptions: StateOptions
     @OptionGroup var rules: RuleOptions
 
     static func split(_ address: String, flag: String) throws -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port) else {
             throw ValidationError("\(flag): '\(address)' is not host:port")
         }
         var host = String(address[..<colon])
@@ -71,7 +76,8 @@ struct ServeCommand: ParsableCommand {
         let store = try stateOptions.open()
         var token: String?
         if let tokenFile {
-            guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
+            guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                  !t.isEmpty else {
                 Stderr.write("pullwatch: \(tokenFile): cannot read a token")
                 throw ExitCode(2)
             }

@@ -29,13 +29,18 @@ func AttemptRollupsOf(_ a: Aggregate) -> [AttemptRollup] {
 }
 
 func event(_ name: String, count: Int, node: String = "node-a", pod: String = "web-1", message: String, time: String) -> String {
-    #"{"kind":"Event","metadata":{"name":"\#(name)","namespace":"shop"},"involvedObject":{"kind":"Pod","name":"\#(pod)","namespace":"shop"},"reason":"Failed","type":"Warning","message":"\#(message)","count":\#(count),"source":{"host":"\#(node)"},"lastTimestamp":"\#(time)"}"#
+    #"{"kind":"Event","metadata":{"name":"\#(name)","namespace":"shop"},"#
+        + #""involvedObject":{"kind":"Pod","name":"\#(pod)","namespace":"shop"},"reason":"Failed","type":"Warning","#
+        + #""message":"\#(message)","count":\#(count),"source":{"host":"\#(node)"},"lastTimestamp":"\#(time)"}"#
 }
 
-let tagMissing = #"Failed to pull image \"nginx:1.99\": rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:1.99\": failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found"#
+let tagMissing = #"Failed to pull image \"nginx:1.99\": rpc error: code = NotFound desc = "#
+    + #"failed to pull and unpack image \"docker.io/library/nginx:1.99\": "#
+    + #"failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found"#
 
 func journalLine(_ time: String, node: String, image: String, error: String) -> String {
-    #"\#(time) \#(node) containerd[812]: time="2026-11-22T\#(time.suffix(8))Z" level=error msg="PullImage \"\#(image)\" failed" error="rpc error: code = Unknown desc = failed to pull and unpack image \"\#(image)\": \#(error)""#
+    #"\#(time) \#(node) containerd[812]: time="2026-11-22T\#(time.suffix(8))Z" level=error msg="PullImage \"\#(image)\" failed" "#
+        + #"error="rpc error: code = Unknown desc = failed to pull and unpack image \"\#(image)\": \#(error)""#
 }
 
 @Suite struct CountingTests {
@@ -75,20 +80,30 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
     @Test func recordsOfOnePullAreOneAttempt() throws {
         let image = "harbor.example/team/app:1"
         let lines = [
-            journalLine("2026-11-22T10:00:00", node: "n1", image: image, error: "failed to authorize: failed to fetch oauth token: 401 Unauthorized"),
-            #"2026-11-22T10:00:01 n1 kubelet[1]: E1122 10:00:01.000000 1 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to authorize: 401 Unauthorized" image="\#(image)""#,
-            #"2026-11-22T10:00:01 n1 kubelet[1]: E1122 10:00:01.000000 1 kuberuntime_image.go:55] "Failed to pull image" err="rpc error: code = Unknown desc = failed to authorize: 401 Unauthorized" image="\#(image)" pod="shop/app-1""#,
+            journalLine("2026-11-22T10:00:00", node: "n1", image: image,
+                        error: "failed to authorize: failed to fetch oauth token: 401 Unauthorized"),
+            #"2026-11-22T10:00:01 n1 kubelet[1]: E1122 10:00:01.000000 1 remote_image.go:180] "PullImage from image service failed" "#
+                + #"err="rpc error: code = Unknown desc = failed to authorize: 401 Unauthorized" image="\#(image)""#,
+            #"2026-11-22T10:00:01 n1 kubelet[1]: E1122 10:00:01.000000 1 kuberuntime_image.go:55] "Failed to pull image" "#
+                + #"err="rpc error: code = Unknown desc = failed to authorize: 401 Unauthorized" image="\#(image)" pod="shop/app-1""#,
             // The kubelet's retry 20 s later is a second attempt; its back-off record is not one.
-            #"2026-11-22T10:00:12 n1 kubelet[1]: E1122 10:00:12.000000 1 pod_workers.go:1298] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with ImagePullBackOff: \"Back-off pulling image \\\"\#(image)\\\"\"" pod="shop/app-1""#,
-            journalLine("2026-11-22T10:00:21", node: "n1", image: image, error: "failed to authorize: failed to fetch oauth token: 401 Unauthorized"),
+            #"2026-11-22T10:00:12 n1 kubelet[1]: E1122 10:00:12.000000 1 pod_workers.go:1298] "Error syncing pod, skipping" "#
+                + #"err="failed to \"StartContainer\" for \"app\" with ImagePullBackOff: "#
+                + #"\"Back-off pulling image \\\"\#(image)\\\"\"" pod="shop/app-1""#,
+            journalLine("2026-11-22T10:00:21", node: "n1", image: image,
+                        error: "failed to authorize: failed to fetch oauth token: 401 Unauthorized"),
         ].joined(separator: "\n")
         let r = Report(scanText(lines), rules: rules)
         #expect(r.incidents.count == 1)
         let i = try #require(r.incidents.first)
         #expect(i.cause == .unauthorized && i.records == 5 && i.attempts == 2)
         #expect(i.scope == .node && i.nodes == ["n1"] && i.pods == ["shop/app-1"])
-        #expect(IncidentText.summary(i, rules: rules) == "harbor.example rejected credentials for team/app on node n1, 10:00–10:00 UTC, 5 failures" || IncidentText.summary(i, rules: rules).hasPrefix("harbor.example rejected credentials for team/app on node n1"))
-        #expect(IncidentText.remediation(i, rules: rules).contains { $0.contains("--docker-server=harbor.example ") && $0.contains("-n shop") })
+        #expect(IncidentText.summary(i, rules: rules)
+                    == "harbor.example rejected credentials for team/app on node n1, 10:00–10:00 UTC, 5 failures"
+                || IncidentText.summary(i, rules: rules).hasPrefix("harbor.example rejected credentials for team/app on node n1"))
+        #expect(IncidentText.remediation(i, rules: rules).contains {
+            $0.contains("--docker-server=harbor.example ") && $0.contains("-n shop")
+        })
     }
 
     @Test func aQuietGapSplitsIncidents() {
@@ -108,7 +123,8 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         // cause, nodes, expected scope
         ("no space left on device", ["n1", "n2", "n3"], Incident.Scope.node),
         ("429 Too Many Requests - Server message: toomanyrequests: rate limit", ["n1", "n2"], .registry),
-        ("docker.io/library/nginx:1.99: not found\\\": failed to resolve reference \\\"x\\\": docker.io/x: not found", ["n1", "n2"], .image),
+        ("docker.io/library/nginx:1.99: not found\\\": failed to resolve reference \\\"x\\\": docker.io/x: not found",
+         ["n1", "n2"], .image),
         ("429 Too Many Requests - Server message: toomanyrequests: rate limit", ["n1"], .node),
     ])
     func scopeFollowsTheDocumentedRule(_ error: String, _ nodes: [String], _ scope: Incident.Scope) {
@@ -132,7 +148,9 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
 
     @Test func unknownFailuresShowTheirMessageShapes() {
         let lines = (1...3).map { k in
-            journalLine("2026-11-22T10:0\(k):00", node: "n\(k)", image: "quay.io/acme/x:\(k)", error: "frobnication of layer sha256:\(String(repeating: "ab", count: 32)) failed after \(k * 7) tries at 10.0.0.\(k)")
+            journalLine("2026-11-22T10:0\(k):00", node: "n\(k)", image: "quay.io/acme/x:\(k)",
+                        error: "frobnication of layer sha256:\(String(repeating: "ab", count: 32)) "
+                            + "failed after \(k * 7) tries at 10.0.0.\(k)")
         }
         let r = Report(scanText(lines.joined(separator: "\n")), rules: rules)
         let unknown = r.incidents.first { $0.cause == .unknown }
@@ -179,13 +197,15 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
     @Test func sinceAndUntilFilterFailures() {
         let a = BatchScanner.scan(samples(["events-watch.json"]), rules: rules, options: ScanOptions(jobs: 1, decoder: fixedDecoder))
         let all = Report(a, rules: rules).failures.total
-        let late = Report(a, rules: rules, window: TimeWindow(since: TimeParsing.rfc3339("2026-11-22T10:05:00Z")!.nanoseconds)).failures.total
+        let late = Report(a, rules: rules, window: TimeWindow(since: TimeParsing.rfc3339("2026-11-22T10:05:00Z")!.nanoseconds))
+            .failures.total
         #expect(late > 0 && late < all)
     }
 
     @Test(arguments: ["text", "markdown", "json"])
     func goldenOutputsOnTheSamples(_ format: String) throws {
-        let report = Report(BatchScanner.scan(samples(Self.all), rules: rules, options: ScanOptions(jobs: 2, decoder: fixedDecoder)), rules: rules)
+        let report = Report(BatchScanner.scan(samples(Self.all), rules: rules, options: ScanOptions(jobs: 2, decoder: fixedDecoder)),
+                            rules: rules)
         // Golden files name the samples relative to the repository.
         func relative(_ s: String) -> String { s.replacingOccurrences(of: repoRoot.path + "/", with: "") }
         let rendered: String
@@ -194,12 +214,14 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         case "markdown": rendered = relative(MarkdownReport.render(report))
         default: rendered = relative(JSONReport.render(report))
         }
-        let golden = repoRoot.appendingPathComponent("Tests/PullwatchAnalysisTests/Golden/samples.\(format == "markdown" ? "md" : format == "text" ? "txt" : "json")")
+        let golden = repoRoot.appendingPathComponent(
+            "Tests/PullwatchAnalysisTests/Golden/samples.\(format == "markdown" ? "md" : format == "text" ? "txt" : "json")")
         if ProcessInfo.processInfo.environment["PULLWATCH_UPDATE_GOLDEN"] == "1" {
             try rendered.write(to: golden, atomically: true, encoding: .utf8)
         }
         let expected = try String(contentsOf: golden, encoding: .utf8)
-        #expect(rendered == expected, "golden \(golden.lastPathComponent) differs; rerun with PULLWATCH_UPDATE_GOLDEN=1 and review the diff")
+        #expect(rendered == expected,
+                "golden \(golden.lastPathComponent) differs; rerun with PULLWATCH_UPDATE_GOLDEN=1 and review the diff")
     }
 }
 
@@ -211,7 +233,8 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         var out: [Observation] = []
         let scratch = MatchScratch()
         for name in ReportTests.all {
-            _ = Ingest.read(.file(repoRoot.appendingPathComponent("samples/" + name).path), options: fixedDecoder, gate: rules.gate.search) { r in
+            _ = Ingest.read(.file(repoRoot.appendingPathComponent("samples/" + name).path), options: fixedDecoder,
+                            gate: rules.gate.search) { r in
                 if let c = rules.classify(r, scratch: scratch) { out.append(Observation(record: r, classification: c)) }
             }
         }

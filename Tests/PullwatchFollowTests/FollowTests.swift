@@ -21,7 +21,9 @@ func record(_ line: String, at seconds: Int64) -> Record {
     return r
 }
 
-let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.99": failed to resolve reference "docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found"#
+let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = "#
+    + #"failed to pull and unpack image "docker.io/library/nginx:1.99": "#
+    + #"failed to resolve reference "docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found"#
 
 @Suite struct IncidentEventTests {
     let minute: Int64 = 60_000_000_000
@@ -84,7 +86,9 @@ let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound de
 @Suite struct JournalFollowerTests {
     @Test func resumesAfterTheCursorWithoutRecounting() {
         func entry(_ i: Int) -> String {
-            #"{"__CURSOR":"s=x;i=\#(i)","__REALTIME_TIMESTAMP":"\#(1_800_000_000_000_000 + i)","_HOSTNAME":"n","SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"E1122 10:00:00.000000 1 x.go:1] \"Failed to pull image\" err=\"not found\" image=\"x:\#(i)\""}"#
+            #"{"__CURSOR":"s=x;i=\#(i)","__REALTIME_TIMESTAMP":"\#(1_800_000_000_000_000 + i)","_HOSTNAME":"n","#
+                + #""SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"E1122 10:00:00.000000 1 x.go:1] \"Failed to pull image\" "#
+                + #"err=\"not found\" image=\"x:\#(i)\""}"#
         }
         let all = (1...10).map(entry).joined(separator: "\n") + "\n"
         var batch = StateStore.Batch()

@@ -71,7 +71,8 @@ func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> (
         let limit = MaxLineBytes(200)
         let whole = frame(ChunkedReader(input), maxLineBytes: limit)
         let bytewise = frame(ChunkedReader(input, chunkSizes: [1]), maxLineBytes: limit)
-        let random = frame(ChunkedReader(input, chunkSizes: (0..<100).map { _ in Int.random(in: 1...1000, using: &rng) }), maxLineBytes: limit)
+        let random = frame(ChunkedReader(input, chunkSizes: (0..<100).map { _ in Int.random(in: 1...1000, using: &rng) }),
+                           maxLineBytes: limit)
         #expect(whole.0 == bytewise.0)
         #expect(whole.0 == random.0)
         #expect(whole.1 == bytewise.1)

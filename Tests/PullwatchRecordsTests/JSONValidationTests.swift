@@ -46,7 +46,9 @@ import PullwatchRecords
         // parses it too, so a skipped line is one the parser would have accepted. (Foundation
         // is laxer — it takes trailing commas — so the converse does not hold; such lines are
         // simply parsed.)
-        let base = Array(#"{"date":1763805600.5,"MESSAGE":"E1122 10:00:00.000000 1 remote_image.go:180] \"PullImage from image service failed\" err=\"rpc error\" image=\"nginx:1.99\"","_HOSTNAME":"node-a","n":[1,2,{"x":null}]}"#.utf8)
+        let base = Array((#"{"date":1763805600.5,"MESSAGE":"E1122 10:00:00.000000 1 remote_image.go:180] "#
+            + #"\"PullImage from image service failed\" err=\"rpc error\" image=\"nginx:1.99\"","#
+            + #""_HOSTNAME":"node-a","n":[1,2,{"x":null}]}"#).utf8)
         var rng = SystemRandomNumberGenerator()
         let alphabet = Array(#"{}[]",:\ 0123456789.eE-+tfnul"ab"#.utf8) + [0x00, 0x0A, 0xC3, 0xA9, 0xFF]
         var accepted = 0

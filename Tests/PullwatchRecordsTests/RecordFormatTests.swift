@@ -32,7 +32,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(k.node == "node-a" && k.component == "kubelet" && k.level == "E")
         #expect(k.timestamp == t("2025-11-22T10:00:00Z"))
         #expect(k.field("image") == "nginx:1.99")
-        #expect(k.message == #"Failed to pull image err="rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.99": not found" image=nginx:1.99"#)
+        #expect(k.message == #"Failed to pull image err="rpc error: code = NotFound desc = failed to pull and unpack image "#
+                             + #""docker.io/library/nginx:1.99": not found" image=nginx:1.99"#)
 
         let c = records[2]   // short-iso envelope, logrus payload
         #expect(c.node == "node-b" && c.component == "containerd" && c.format == .logrus && c.level == "error")
@@ -64,11 +65,14 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 
     @Test func klogNestedGoQuotingIsUndone() {
-        let line = #"E1122 10:00:01.123456    2345 pod_workers.go:1298] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with ImagePullBackOff: \"Back-off pulling image \\\"registry.corp.example/platform/sidecar:1.4.2\\\"\"" pod="kube-system/sidecar-x" podUID="3f1c""#
+        let line = #"E1122 10:00:01.123456    2345 pod_workers.go:1298] "Error syncing pod, skipping" "#
+            + #"err="failed to \"StartContainer\" for \"app\" with ImagePullBackOff: "#
+            + #"\"Back-off pulling image \\\"registry.corp.example/platform/sidecar:1.4.2\\\"\"" pod="kube-system/sidecar-x" podUID="3f1c""#
         let (records, _) = decode(line)
         let r = records[0]
         #expect(r.namespace == "kube-system" && r.pod == "sidecar-x")
-        #expect(r.field("err") == #"failed to "StartContainer" for "app" with ImagePullBackOff: "Back-off pulling image "registry.corp.example/platform/sidecar:1.4.2"""#)
+        #expect(r.field("err") == #"failed to "StartContainer" for "app" with ImagePullBackOff: "#
+                                  + #""Back-off pulling image "registry.corp.example/platform/sidecar:1.4.2"""#)
     }
 
     @Test func yearInferenceRollsBackOverNewYear() {
@@ -90,7 +94,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
 
 @Suite struct StructuredJSONLogTests {
     @Test func theErrorBesideTheMessageJoinsIt() {
-        let line = #"{"level":"error","ts":"2026-11-22T10:00:00Z","msg":"request to mirror failed","error":"unexpected status code 404","image":"ghcr.io/acme/x:1"}"#
+        let line = #"{"level":"error","ts":"2026-11-22T10:00:00Z","msg":"request to mirror failed","#
+            + #""error":"unexpected status code 404","image":"ghcr.io/acme/x:1"}"#
         let (records, _) = decode(line + "\n")
         #expect(records.count == 1)
         #expect(records.first?.message == #"request to mirror failed error="unexpected status code 404" image=ghcr.io/acme/x:1"#)
@@ -103,8 +108,12 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
 @Suite struct JournalJSONTests {
     @Test func messageAsStringByteArrayOrNull() {
         let lines = [
-            #"{"__REALTIME_TIMESTAMP":"1763805600000000","_HOSTNAME":"node-a","SYSLOG_IDENTIFIER":"kubelet","_SYSTEMD_UNIT":"kubelet.service","MESSAGE":"E1122 10:00:00.000000    1 remote_image.go:180] \"PullImage from image service failed\" err=\"x\" image=\"nginx:1.99\""}"#,
-            #"{"__REALTIME_TIMESTAMP":"1763805601000000","_HOSTNAME":"node-a","_SYSTEMD_UNIT":"containerd.service","MESSAGE":[116,105,109,101,61,34,50,48,50,53,45,49,49,45,50,50,84,49,48,58,48,48,58,48,49,90,34,32,108,101,118,101,108,61,101,114,114,111,114,32,109,115,103,61,34,98,97,100,32,255,34,10]}"#,
+            #"{"__REALTIME_TIMESTAMP":"1763805600000000","_HOSTNAME":"node-a","SYSLOG_IDENTIFIER":"kubelet","#
+                + #""_SYSTEMD_UNIT":"kubelet.service","MESSAGE":"E1122 10:00:00.000000    1 remote_image.go:180] "#
+                + #"\"PullImage from image service failed\" err=\"x\" image=\"nginx:1.99\""}"#,
+            #"{"__REALTIME_TIMESTAMP":"1763805601000000","_HOSTNAME":"node-a","_SYSTEMD_UNIT":"containerd.service","MESSAGE":"#
+                + #"[116,105,109,101,61,34,50,48,50,53,45,49,49,45,50,50,84,49,48,58,48,48,58,48,49,90,34,32,108,101,118,101,108,61,"#
+                + #"101,114,114,111,114,32,109,115,103,61,34,98,97,100,32,255,34,10]}"#,
             #"{"__REALTIME_TIMESTAMP":"1763805602000000","_HOSTNAME":"node-a","SYSLOG_IDENTIFIER":"kubelet","MESSAGE":null}"#,
         ]
         let (records, summary) = decode(lines.joined(separator: "\n") + "\n")
@@ -121,7 +130,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 
     @Test func malformedJSONLineIsCountedAndTheRestIsRead() {
-        let text = #"{"_HOSTNAME":"a","MESSAGE":"one"}"# + "\n" + #"{"_HOSTNAME":"b","MESSAGE":"two}"# + "\n" + #"{"_HOSTNAME":"c","MESSAGE":"three"}"# + "\n"
+        let text = #"{"_HOSTNAME":"a","MESSAGE":"one"}"# + "\n" + #"{"_HOSTNAME":"b","MESSAGE":"two}"# + "\n"
+            + #"{"_HOSTNAME":"c","MESSAGE":"three"}"# + "\n"
         let (records, summary) = decode(text)
         #expect(records.map(\.node) == ["a", "c"] || records.map(\.message).contains("three"))
         #expect(records.contains { $0.message == "three" })
@@ -131,13 +141,15 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
 }
 
 @Suite struct ShipperRecordTests {
-    let kubeletLine = #"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="not found" image="nginx:1.99""#
+    let kubeletLine = #"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" "#
+        + #"err="not found" image="nginx:1.99""#
 
     @Test func fluentBitAndVectorRecordsByTheUsualKeys() {
         let escaped = kubeletLine.replacingOccurrences(of: "\"", with: "\\\"")
         let fluent = #"{"date":1763805600.0,"log":"\#(escaped)","kubernetes":{"host":"node-a","pod_name":"web-1","namespace_name":"shop"}}"#
         // Vector's journald source keeps the journal's fields but renames MESSAGE and _HOSTNAME.
-        let vector = #"{"__REALTIME_TIMESTAMP":"1763805600000000","_SYSTEMD_UNIT":"kubelet.service","SYSLOG_IDENTIFIER":"kubelet","message":"\#(escaped)","host":"node-b","source_type":"journald","timestamp":"2025-11-22T10:00:00Z"}"#
+        let vector = #"{"__REALTIME_TIMESTAMP":"1763805600000000","_SYSTEMD_UNIT":"kubelet.service","SYSLOG_IDENTIFIER":"kubelet","#
+            + #""message":"\#(escaped)","host":"node-b","source_type":"journald","timestamp":"2025-11-22T10:00:00Z"}"#
         let (records, summary) = decode(fluent + "\n" + vector + "\n")
         #expect(summary.errors.isEmpty)
         #expect(records.map(\.node) == ["node-a", "node-b"])
@@ -149,8 +161,10 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     @Test func gatedJournalJSONKeepsByteArrayMessages() throws {
         // journalctl writes `"MESSAGE" : [ … ]` for non-UTF-8 messages: the text is not visible
         // to the gate, so such a line is always parsed.
-        let message = Array(#"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="not found" image="nginx:1.99" \#u{FF}"#.utf8)
-        let line = #"{ "__CURSOR" : "s=1", "__REALTIME_TIMESTAMP" : "1763805600000000", "_HOSTNAME" : "node-a", "SYSLOG_IDENTIFIER" : "kubelet", "MESSAGE" : ["#
+        let message = Array((#"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" "#
+            + #"err="not found" image="nginx:1.99" \#u{FF}"#).utf8)
+        let line = #"{ "__CURSOR" : "s=1", "__REALTIME_TIMESTAMP" : "1763805600000000", "_HOSTNAME" : "node-a", "#
+            + #""SYSLOG_IDENTIFIER" : "kubelet", "MESSAGE" : ["#
             + message.map(String.init).joined(separator: ", ") + " ] }\n"
         let gate = LiteralSet([Array("image service failed".utf8)])
         var records: [Record] = []
@@ -205,7 +219,10 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 
     @Test func watchEnvelopesOnePerLine() {
-        let line = #"{"type":"MODIFIED","object":{"kind":"Event","metadata":{"name":"p.1","namespace":"ns"},"involvedObject":{"kind":"Pod","name":"p","namespace":"ns"},"reason":"Failed","message":"Error: ErrImagePull","count":5,"reportingInstance":"node-z","lastTimestamp":"2025-11-22T10:00:00Z"}}"#
+        let line = #"{"type":"MODIFIED","object":{"kind":"Event","metadata":{"name":"p.1","namespace":"ns"},"#
+            + #""involvedObject":{"kind":"Pod","name":"p","namespace":"ns"},"#
+            + #""reason":"Failed","message":"Error: ErrImagePull","count":5,"#
+            + #""reportingInstance":"node-z","lastTimestamp":"2025-11-22T10:00:00Z"}}"#
         let (records, _) = decode(line + "\n" + line)
         #expect(records.count == 2)
         #expect(records[0].node == "node-z" && records[0].event?.count == 5 && records[0].pod == "p")
@@ -220,7 +237,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
           Type     Reason     Age                  From               Message
           ----     ------     ----                 ----               -------
           Normal   Pulling    10m (x4 over 12m)    kubelet            Pulling image "harbor.corp.example:8443/team/billing:2.4.1"
-          Warning  Failed     10m (x4 over 12m)    kubelet            Failed to pull image "harbor.corp.example:8443/team/billing:2.4.1": 401  Unauthorized
+          Warning  Failed     10m (x4 over 12m)    kubelet            Failed to pull image \
+        "harbor.corp.example:8443/team/billing:2.4.1": 401  Unauthorized
           Normal   BackOff    2m (x44 over 12m)    kubelet            Back-off pulling image "harbor.corp.example:8443/team/billing:2.4.1"
         """
         let rows = decode(text).0.filter { $0.format == .describe }
@@ -232,7 +250,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
     }
 
     @Test func describeRowsWithNodeInFromAndNoHeader() {
-        let row = #"  Warning  Failed     1m (x4 over 2m)    kubelet, gke-pool-7szt  Failed to pull image "gcr.io/google-containers/prometheus-to-sd:v0.2.6": rpc error: code = Unknown"#
+        let row = #"  Warning  Failed     1m (x4 over 2m)    kubelet, gke-pool-7szt  Failed to pull image "#
+            + #""gcr.io/google-containers/prometheus-to-sd:v0.2.6": rpc error: code = Unknown"#
         let r = decode(row).0[0]
         #expect(r.format == .describe && r.node == "gke-pool-7szt" && r.event?.count == 4)
         #expect(r.message.hasPrefix("Failed to pull image"))
@@ -253,7 +272,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         // Pre-1.14 layout; the second row's SUBOBJECT cell is empty.
         #expect(rows[3].pod == "old-pod-1" && rows[3].node == "node-old-1" && rows[3].event?.count == 6)
         #expect(rows[3].message.hasPrefix(#"Failed to pull image "acme/old:1": rpc error"#))
-        #expect(rows[4].node == "node-old-1" && rows[4].event?.reason == "BackOff" && rows[4].message == #"Back-off pulling image "acme/old:1""#)
+        #expect(rows[4].node == "node-old-1" && rows[4].event?.reason == "BackOff"
+                && rows[4].message == #"Back-off pulling image "acme/old:1""#)
         #expect(rows[0].message == #"Failed to pull image "nginx:1.99": not found"#)
         #expect(rows[2].namespace == nil && rows[2].pod == "api-0" && rows[2].message == "Error: ImagePullBackOff")
     }
@@ -270,7 +290,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         let joined = whole[2]
         #expect(joined.format == .kubelet && joined.line == 2)
         #expect(joined.timestamp == t("2025-11-22T10:00:01.1Z"))
-        #expect(joined.field("err") == #"rpc error: code = Unknown desc = failed to pull and unpack image "ghcr.io/acme/api:v2": 429 Too Many Requests"#)
+        #expect(joined.field("err")
+                == #"rpc error: code = Unknown desc = failed to pull and unpack image "ghcr.io/acme/api:v2": 429 Too Many Requests"#)
         #expect(joined.namespace == "shop" && joined.pod == "api-0" && joined.container == "api")
         #expect(decode(text, name: name, chunks: [1]).0 == whole)
         #expect(decode(text, name: name, chunks: [13, 2, 99]).0 == whole)
@@ -307,7 +328,9 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         var bytes = Array("Nov 22 10:00:00 node-a kubelet[1]: ".utf8) + [UInt8](repeating: 0x61, count: 20 << 20)
         bytes += Array("\nNov 22 10:00:01 node-b kubelet[1]: next\n".utf8)
         var records: [Record] = []
-        let summary = Ingest.read(ChunkedReader(bytes, chunkSizes: [1 << 16]), name: "big.log", options: fixedOptions) { records.append($0) }
+        let summary = Ingest.read(ChunkedReader(bytes, chunkSizes: [1 << 16]), name: "big.log", options: fixedOptions) {
+            records.append($0)
+        }
         #expect(records.count == 2)
         #expect(records[1].node == "node-b" && records[1].message == "next")
         #expect(summary.truncatedLines == 1)
@@ -368,7 +391,8 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(records[2].message == "[81B blob data]")
         #expect(records[3].message.hasPrefix("long.go:1] ") == false && records[3].format == .kubelet)
         // The containerd line: logrus time (with its year) is used under a yearless header.
-        #expect(records[1].timestamp == TimeParsing.rfc3339(name == "journalctl-short-iso.txt" ? "2025-11-22T10:00:01Z" : "2025-11-22T10:00:00.1Z"))
+        #expect(records[1].timestamp
+                == TimeParsing.rfc3339(name == "journalctl-short-iso.txt" ? "2025-11-22T10:00:01Z" : "2025-11-22T10:00:00.1Z"))
     }
 }
 
@@ -399,7 +423,9 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         var blocks = BlockDecoder(decoder: decoder, gate: nil)
         var summary = IngestSummary()
         let bytes = Array("Jan 02 00:00:00 node-a kubelet[1]: hello\n".utf8)
-        bytes.withUnsafeBytes { blocks.process(LineBlock(bytes: $0, firstLineNumber: 1, lineCount: 1, truncated: false), summary: &summary) { _ in } }
+        bytes.withUnsafeBytes {
+            blocks.process(LineBlock(bytes: $0, firstLineNumber: 1, lineCount: 1, truncated: false), summary: &summary) { _ in }
+        }
         #expect(decoder.options.years.reference.seconds > t("2026-01-01T00:00:00Z").seconds)
     }
 

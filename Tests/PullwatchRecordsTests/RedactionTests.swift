@@ -5,23 +5,29 @@ import PullwatchRecords
     @Test(arguments: [
         ("Get https://user:s3cret@registry.example/v2/: 401", "Get https://REDACTED@registry.example/v2/: 401"),
         ("Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig failed", "Authorization: Bearer REDACTED failed"),
-        ("kubectl create secret docker-registry r --docker-password=hunter22 -n x", "kubectl create secret docker-registry r --docker-password=REDACTED -n x"),
+        ("kubectl create secret docker-registry r --docker-password=hunter22 -n x",
+         "kubectl create secret docker-registry r --docker-password=REDACTED -n x"),
         (#"{"auths":{"r.example":{"auth":"dXNlcjpwYXNz"}}}"#, #"{"auths":{"r.example":{"auth":"REDACTED"}}}"#),
         ("GET /token?scope=x&access_token=abc123&x=1", "GET /token?scope=x&access_token=REDACTED&x=1"),
-        ("failed to fetch oauth token: unexpected status: 401 Unauthorized", "failed to fetch oauth token: unexpected status: 401 Unauthorized"),
-        ("Your authorization token has expired. Reauthenticate and try again.", "Your authorization token has expired. Reauthenticate and try again."),
+        ("failed to fetch oauth token: unexpected status: 401 Unauthorized",
+         "failed to fetch oauth token: unexpected status: 401 Unauthorized"),
+        ("Your authorization token has expired. Reauthenticate and try again.",
+         "Your authorization token has expired. Reauthenticate and try again."),
         // Regression: "basic auth" was taken for a Basic token and hid the cause of the failure.
-        ("Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials", "Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials"),
+        ("Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials",
+         "Get https://x.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1: no basic auth credentials"),
         ("WWW-Authenticate: Bearer realm", "WWW-Authenticate: Bearer realm"),
         ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic REDACTED"),
-        ("https://harbor.corp.example:8443/service/token?scope=repository%3Ateam", "https://harbor.corp.example:8443/service/token?scope=repository%3Ateam"),
+        ("https://harbor.corp.example:8443/service/token?scope=repository%3Ateam",
+         "https://harbor.corp.example:8443/service/token?scope=repository%3Ateam"),
     ])
     func credentialsAreMaskedAndProseIsKept(_ input: String, _ expected: String) {
         #expect(Redaction.redact(input) == expected)
     }
 
     @Test func recordsLeaveTheDecoderRedacted() {
-        let (records, _) = decode(#"time="2025-11-22T10:00:00Z" level=error msg="pull failed" url="https://bob:pa55@registry.example/v2/" password=topsecret"#)
+        let (records, _) = decode(
+            #"time="2025-11-22T10:00:00Z" level=error msg="pull failed" url="https://bob:pa55@registry.example/v2/" password=topsecret"#)
         #expect(!records[0].message.contains("pa55") && !records[0].message.contains("topsecret"))
         #expect(records[0].field("url") == "https://REDACTED@registry.example/v2/")
     }

@@ -26,7 +26,8 @@ let rules = try! RuleSet.load()
     }
 
     @Test func remediationHasTheRealNamesFilledIn() throws {
-        let line = #"  Warning  Failed  1m  kubelet, ip-10-0-2-41  Failed to pull image "harbor.corp.example:8443/team/billing:2.4.1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized"#
+        let line = #"  Warning  Failed  1m  kubelet, ip-10-0-2-41  Failed to pull image "harbor.corp.example:8443/team/billing:2.4.1": "#
+            + #"failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized"#
         let tester = RuleTester(ruleSet: rules)
         let record = tester.record(for: line)
         let c = try #require(rules.classify(record, scratch: MatchScratch()))

@@ -8,7 +8,8 @@ import PullwatchRecords
     @Test(arguments: [
         (#"Failed to pull image err="rpc error: code = Unknown desc = registry quota for project 1234 exhausted" image=acme/x:1"#,
          "registry quota for project 1234 exhausted"),
-        (#"Failed to pull image "x:1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/x:1": the flux capacitor melted"#,
+        (#"Failed to pull image "x:1": rpc error: code = Unknown desc = "#
+         + #"failed to pull and unpack image "docker.io/library/x:1": the flux capacitor melted"#,
          "the flux capacitor melted"),
         ("Error: initializing source docker://quay.io/a:1: reading manifest 1 in quay.io/a: weird upstream state", "weird upstream state"),
     ])

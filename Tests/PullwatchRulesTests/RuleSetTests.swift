@@ -36,8 +36,10 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
 
     @Test func everyGateLiteralSurvivesJSONEscaping() {
         // Otherwise JSON lines (journal, shippers) could not be gated and all reach the decoder.
-        #expect(JSONValidation.setSurvivesEscaping(builtIn.gate.literals),
-                "literals that JSON escaping can hide: \(builtIn.gate.literals.filter { JSONValidation.escaped($0) == nil }.map { String(decoding: $0, as: UTF8.self) })")
+        #expect(JSONValidation.setSurvivesEscaping(builtIn.gate.literals), """
+                literals that JSON escaping can hide: \
+                \(builtIn.gate.literals.filter { JSONValidation.escaped($0) == nil }.map { String(decoding: $0, as: UTF8.self) })
+                """)
     }
 
     @Test func theGateHoldsForSamplesShippedAsJSON() throws {
@@ -75,16 +77,22 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
 
     @Test(arguments: [
         #"  Normal   Pulling    1m    kubelet  Pulling image "nginx:1.27""#,
-        #"  Normal   Pulled     30s   kubelet  Successfully pulled image "nginx:1.27" in 2.31s (2.31s including waiting). Image size: 48213921 bytes."#,
+        #"  Normal   Pulled     30s   kubelet  Successfully pulled image "nginx:1.27" in 2.31s "#
+            + #"(2.31s including waiting). Image size: 48213921 bytes."#,
         #"  Normal   Pulled     5s    kubelet  Container image "scratchpad:dev" already present on machine"#,
         #"  Warning  BackOff    3m (x12 over 5m)   kubelet  Back-off restarting failed container app in pod web-1_shop(3f1c)"#,
-        #"E1122 10:00:01.000000    2345 pod_workers.go:1298] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=web-1_shop(3f1c)\"" pod="shop/web-1""#,
+        #"E1122 10:00:01.000000    2345 pod_workers.go:1298] "Error syncing pod, skipping" "#
+            + #"err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: "#
+            + #"\"back-off 5m0s restarting failed container=app pod=web-1_shop(3f1c)\"" pod="shop/web-1""#,
         #"time="2025-11-22T10:00:00Z" level=info msg="PullImage \"nginx:1.27\"""#,
-        #"time="2025-11-22T10:00:02Z" level=info msg="ImageCreate event name:\"docker.io/library/nginx:1.27\" labels:{key:\"io.cri-containerd.image\" value:\"managed\"}""#,
+        #"time="2025-11-22T10:00:02Z" level=info msg="ImageCreate event name:\"docker.io/library/nginx:1.27\" "#
+            + #"labels:{key:\"io.cri-containerd.image\" value:\"managed\"}""#,
         #"E1122 10:00:00.000000    2345 kubelet_pods.go:107] "Failed to get secret" err="secret \"db-creds\" not found" pod="shop/web-1""#,
-        #"E1122 10:00:00.000000    2345 controller.go:145] "Failed to ensure lease exists, will retry" err="Get \"https://api.example:6443/apis\": dial tcp: lookup api.example on 10.0.0.2:53: no such host""#,
+        #"E1122 10:00:00.000000    2345 controller.go:145] "Failed to ensure lease exists, will retry" "#
+            + #"err="Get \"https://api.example:6443/apis\": dial tcp: lookup api.example on 10.0.0.2:53: no such host""#,
         "Error syncing pod, skipping: mkdir /var/lib/kubelet/pods/bb1e: no space left on device",
-        #"W1122 10:00:00.000000    2345 cadvisor_stats_provider.go:469] "Partial failure issuing cadvisor.ContainerInfoV2" err="partial failures: [\"/kubepods.slice\": RecentStats: unable to find data in memory cache]""#,
+        #"W1122 10:00:00.000000    2345 cadvisor_stats_provider.go:469] "Partial failure issuing cadvisor.ContainerInfoV2" "#
+            + #"err="partial failures: [\"/kubepods.slice\": RecentStats: unable to find data in memory cache]""#,
         "Nov 22 10:00:00 node-a systemd[1]: Started containerd.service - containerd container runtime.",
     ])
     func ordinaryLinesAreNotFailures(_ line: String) {
@@ -93,26 +101,39 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
 
     @Test func mostSpecificCauseWins() {
         // A DNS lookup that timed out is dns_failure, not network_timeout.
-        #expect(classify(#"Failed to pull image "k8s.gcr.io/pause:3.2": rpc error: code = Unknown desc = Error response from daemon: Get https://k8s.gcr.io/v2/: dial tcp: lookup k8s.gcr.io on 10.0.2.3:53: read udp 10.0.2.15:44781->10.0.2.3:53: i/o timeout"#)?.cause == .dnsFailure)
+        #expect(classify(#"Failed to pull image "k8s.gcr.io/pause:3.2": rpc error: code = Unknown desc = "#
+                         + #"Error response from daemon: Get https://k8s.gcr.io/v2/: dial tcp: lookup k8s.gcr.io on 10.0.2.3:53: "#
+                         + #"read udp 10.0.2.15:44781->10.0.2.3:53: i/o timeout"#)?.cause == .dnsFailure)
         // ECR's 403 on the token is unauthorized, not access_denied.
-        #expect(classify(#"Failed to pull image "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": failed to resolve reference "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": pulling from host 1234.dkr.ecr.eu-west-1.amazonaws.com failed with status code [manifests 1]: 403 Forbidden"#)?.cause == .unauthorized)
+        #expect(classify(#"Failed to pull image "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": "#
+                         + #"failed to resolve reference "1234.dkr.ecr.eu-west-1.amazonaws.com/a:1": "#
+                         + #"pulling from host 1234.dkr.ecr.eu-west-1.amazonaws.com failed with status code "#
+                         + #"[manifests 1]: 403 Forbidden"#)?.cause == .unauthorized)
         // A back-off record with no cause is backoff…
         #expect(classify(#"  Normal   BackOff    2m (x44 over 12m)    kubelet   Back-off pulling image "nginx:1.99""#)?.cause == .backoff)
         // …and with a failure text no rule explains, unknown.
-        #expect(classify(#"Error syncing pod, skipping: failed to "StartContainer" for "web" with ErrImagePull: "image pull failed for unknown error""#)?.cause == .unknown)
+        #expect(classify(#"Error syncing pod, skipping: failed to "StartContainer" for "web" with ErrImagePull: "#
+                         + #""image pull failed for unknown error""#)?.cause == .unknown)
         // A proxy refusing the connection is a proxy problem, not the registry's.
-        #expect(classify(#"Failed to pull image "nginx:1.27": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": proxyconnect tcp: dial tcp 10.10.0.1:3128: connect: connection refused"#)?.cause == .proxyError)
+        #expect(classify(#"Failed to pull image "nginx:1.27": failed to do request: "#
+                         + #"Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": "#
+                         + #"proxyconnect tcp: dial tcp 10.10.0.1:3128: connect: connection refused"#)?.cause == .proxyError)
         // The runtime's own socket refusing is a runtime problem.
-        #expect(classify(#"Failed to pull image "nginx:1.27": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: connection refused""#)?.cause == .runtimeError)
+        #expect(classify(#"Failed to pull image "nginx:1.27": rpc error: code = Unavailable desc = connection error: "#
+                         + #"desc = "transport: Error while dialing: "#
+                         + #"dial unix /run/containerd/containerd.sock: connect: connection refused""#)?.cause == .runtimeError)
     }
 
     /// Step 1: every producer's pull context makes a failure; an unheard-of cause inside it is
     /// `unknown`, never null.
     @Test(arguments: [
         #"  Warning  Failed  1m  kubelet  Failed to pull image "acme/x:1": rpc error: code = Unknown desc = flux capacitor melted"#,
-        #"E1122 10:00:00.000000    2345 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = Unknown desc = flux capacitor melted" image="acme/x:1""#,
+        #"E1122 10:00:00.000000    2345 remote_image.go:180] "PullImage from image service failed" "#
+            + #"err="rpc error: code = Unknown desc = flux capacitor melted" image="acme/x:1""#,
         #"time="2025-11-22T10:00:00Z" level=error msg="PullImage \"acme/x:1\" failed" error="flux capacitor melted""#,
-        #"time="2025-11-22T10:00:00Z" level=info msg="trying next host" error="failed to do request: Head \"https://registry-1.docker.io/v2/acme/x/manifests/1\": flux capacitor melted" host=registry-1.docker.io"#,
+        #"time="2025-11-22T10:00:00Z" level=info msg="trying next host" "#
+            + #"error="failed to do request: Head \"https://registry-1.docker.io/v2/acme/x/manifests/1\": flux capacitor melted" "#
+            + #"host=registry-1.docker.io"#,
         "FATA[0000] pulling image: rpc error: code = Unknown desc = flux capacitor melted",
         "Error: initializing source docker://quay.io/acme/x:1: flux capacitor melted",
         "Error response from daemon: Get \"https://registry.example/v2/\": flux capacitor melted",
@@ -120,7 +141,8 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         "ERROR: failed to solve: acme/base:1: flux capacitor melted",
         "ctr: failed to resolve reference \"docker.io/acme/x:1\": flux capacitor melted",
         "CannotPullContainerError: flux capacitor melted",
-        "Jan 10 12:06:42 h dockerd[1]: time=\"2022-01-10T12:06:42Z\" level=error msg=\"Not continuing with pull after error: flux capacitor melted\"",
+        "Jan 10 12:06:42 h dockerd[1]: time=\"2022-01-10T12:06:42Z\" level=error "
+            + "msg=\"Not continuing with pull after error: flux capacitor melted\"",
         "Error: 3 errors occurred while pulling:",
     ])
     func everyProducersPullContextMakesAFailure(_ line: String) {
@@ -148,8 +170,10 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     @Test(arguments: [
         "denied: requested access to the resource is denied (while pushing docker.io/acme/app:1)",
         "unauthorized: authentication required (docker push acme/app:1)",
-        "/moby.buildkit.v1.Control/Solve returned error: failed to push registry.example/a:1: failed commit on ref \"layer-sha256:5f\": unexpected status: 400 Bad Request",
-        #"time="2025-11-22T10:00:00Z" level=info msg="Pulling image: quay.io/acme/app:2.2" id=4db74a9337f3 name=/runtime.v1.ImageService/PullImage"#,
+        "/moby.buildkit.v1.Control/Solve returned error: failed to push registry.example/a:1: "
+            + "failed commit on ref \"layer-sha256:5f\": unexpected status: 400 Bad Request",
+        #"time="2025-11-22T10:00:00Z" level=info msg="Pulling image: quay.io/acme/app:2.2" "#
+            + #"id=4db74a9337f3 name=/runtime.v1.ImageService/PullImage"#,
         #"46.101.118.254 - - [25/May/2022:05:52:06 +0000]  "GET https://registry.example/v2/ HTTP/1.1" 401 172"#,
     ])
     func pushesAndAccessLogsAreNotPullFailures(_ line: String) {
@@ -159,24 +183,32 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     /// Step 2: the written precedence (docs/rules.md) where several causes match.
     @Test(arguments: [
         // A worded denial outranks the 401 / authentication-required beside it…
-        ("Error reading manifest latest in docker.io/library/x: errors: denied: requested access to the resource is denied unauthorized: authentication required", Cause.accessDenied),
+        ("Error reading manifest latest in docker.io/library/x: errors: denied: requested access to the resource is denied "
+         + "unauthorized: authentication required", Cause.accessDenied),
         ("failed to fetch oauth token: unexpected status: 401 Unauthorized: access token has insufficient scopes", .accessDenied),
         // …a bare 401 or 403 is unauthorized.
-        ("failed to resolve reference \"ghcr.io/a/b:1\": unexpected status from HEAD request to https://ghcr.io/v2/a/b/manifests/1: 403 Forbidden", .unauthorized),
-        ("Error: INSTALLATION FAILED: failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized", .unauthorized),
+        ("failed to resolve reference \"ghcr.io/a/b:1\": "
+         + "unexpected status from HEAD request to https://ghcr.io/v2/a/b/manifests/1: 403 Forbidden", .unauthorized),
+        ("Error: INSTALLATION FAILED: failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized",
+         .unauthorized),
         // quay's wording is a denial, ECR's expired token a credential problem.
-        ("Failed to pull image \"quay.io/a/b:1\": reading manifest 1 in quay.io/a/b: unauthorized: access to the requested resource is not authorized", .accessDenied),
+        ("Failed to pull image \"quay.io/a/b:1\": reading manifest 1 in quay.io/a/b: "
+         + "unauthorized: access to the requested resource is not authorized", .accessDenied),
         ("ERROR: denied: Your Authorization Token has expired. Please run 'aws ecr get-login' to fetch a new one.", .unauthorized),
         // A missing credential helper is the node's configuration.
-        (#"ERROR: failed to solve: python:3.10: failed to resolve source metadata for docker.io/library/python:3.10: error getting credentials - err: exec: "docker-credential-desktop": executable file not found in $PATH"#, .runtimeError),
+        (#"ERROR: failed to solve: python:3.10: failed to resolve source metadata for docker.io/library/python:3.10: "#
+         + #"error getting credentials - err: exec: "docker-credential-desktop": executable file not found in $PATH"#, .runtimeError),
         // The disk, not the layer extraction that hit it.
         ("failed to extract layer sha256:4f: write /var/lib/containerd/x: no space left on device: unknown", .diskPressure),
         // A proxy's DNS failure is the proxy's.
-        ("Error: initializing source docker://quay.io/a:1: pinging container registry quay.io: Get \"https://quay.io/v2/\": proxyconnect tcp: dial tcp: lookup proxy.corp: no such host", .proxyError),
+        ("Error: initializing source docker://quay.io/a:1: pinging container registry quay.io: "
+         + "Get \"https://quay.io/v2/\": proxyconnect tcp: dial tcp: lookup proxy.corp: no such host", .proxyError),
         // Schema 1 content containerd cannot fetch is the runtime's limit, not the registry's fault.
-        ("FATA[0000] pulling image failed: failed to copy: httpReaderSeeker: failed open: could not fetch content descriptor sha256:13 (application/vnd.docker.distribution.manifest.v1+prettyjws) from remote: not found", .runtimeError),
+        ("FATA[0000] pulling image failed: failed to copy: httpReaderSeeker: failed open: could not fetch content descriptor sha256:13 "
+         + "(application/vnd.docker.distribution.manifest.v1+prettyjws) from remote: not found", .runtimeError),
         // A blob missing on a mirror is the registry's.
-        ("PullImage \"a/b:1\" failed: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor sha256:fe (application/vnd.docker.image.rootfs.diff.tar.gzip) from remote: not found", .registryError),
+        ("PullImage \"a/b:1\" failed: failed to copy: httpReadSeeker: failed open: could not fetch content descriptor sha256:fe "
+         + "(application/vnd.docker.image.rootfs.diff.tar.gzip) from remote: not found", .registryError),
         // A bare runtime deadline is a stalled pull; a deadline on a named request a timeout.
         ("Failed to pull image \"a:1\": rpc error: code = DeadlineExceeded desc = context deadline exceeded", .pullStalled),
         ("failed to do request: Head \"https://mcr.microsoft.com/v2/x/manifests/1\": context deadline exceeded", .networkTimeout),
@@ -189,18 +221,25 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     /// docker/ and copy/), wrapped as the kubelet or podman print them.
     @Test(arguments: [
         ("Failed to pull image \"a:1\": failed to copy: FetcherByDigest: content mismatch: sha256:aa != sha256:bb", Cause.digestMismatch),
-        ("Failed to pull image \"a:1\": failed to authorize: failed to handle basic auth because missing username or secret", .unauthorized),
-        (#"PullImage "a:1" failed error="failed to pull and unpack image: media type "application/vnd.oci.x" is no longer supported since containerd v2.0""#, .runtimeError),
+        ("Failed to pull image \"a:1\": failed to authorize: failed to handle basic auth because missing username or secret",
+         .unauthorized),
+        (#"PullImage "a:1" failed error="failed to pull and unpack image: "#
+         + #"media type "application/vnd.oci.x" is no longer supported since containerd v2.0""#, .runtimeError),
         ("Error: copying layer: happened during read: Digest did not match, expected sha256:11, got sha256:22", .digestMismatch),
         ("Error: initializing image from source docker://quay.io/a/b:1: can't talk to a V1 container registry", .unknown),
-        ("Error: copying system image from manifest list: choosing an image from manifest list docker://quay.io/a/b:1: no image found in image index for architecture arm64", .platformMismatch),
+        ("Error: copying system image from manifest list: choosing an image from manifest list docker://quay.io/a/b:1: "
+         + "no image found in image index for architecture arm64", .platformMismatch),
     ] as [(String, Cause)])
     func upstreamWordings(_ line: String, _ cause: Cause) {
         #expect(classify(line)?.cause == cause, "\(line)")
     }
 
     @Test func imageAsWrittenAndRegistryFromTheNormalizedReference() throws {
-        let c = try #require(classify(#"E1122 10:00:00.000000    2345 kuberuntime_image.go:55] "Failed to pull image" err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/redis:7.2\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/redis/manifests/sha256:0f: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit" image="redis:7.2" pod="data/cache-0""#))
+        let c = try #require(classify(#"E1122 10:00:00.000000    2345 kuberuntime_image.go:55] "Failed to pull image" "#
+            + #"err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/redis:7.2\": "#
+            + #"failed to copy: httpReadSeeker: failed open: unexpected status code "#
+            + #"https://registry-1.docker.io/v2/library/redis/manifests/sha256:0f: 429 Too Many Requests - "#
+            + #"Server message: toomanyrequests: You have reached your pull rate limit" image="redis:7.2" pod="data/cache-0""#))
         #expect(c.cause == .rateLimited && c.image == "redis:7.2" && c.registry == "docker.io" && c.repository == "library/redis")
     }
 
@@ -213,7 +252,9 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     @Test func classesMatchMultiByteCharacters() throws {
         // PCRE2 10.42's JIT with MATCH_INVALID_UTF never matched \S on `…`: rules stopped there.
         let regex = try Regex(#"x\S: end \S+ \w"#)
-        if case .match = regex.match("zzqa x…: end héllo w", scratch: MatchScratch()) {} else { Issue.record("\\S does not match a multi-byte character") }
+        if case .match = regex.match("zzqa x…: end héllo w", scratch: MatchScratch()) {} else {
+            Issue.record("\\S does not match a multi-byte character")
+        }
     }
 }
 
@@ -289,11 +330,15 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         extra: 1
         """
         let errors = try loadErrors(yaml)
-        #expect(errors.contains(#"rules/foo.yaml:3: rule "a": unknown cause id `nope` (known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")))"#))
-        #expect(errors.contains(#"rules/foo.yaml:10: rule "b": unknown key `colour` (expected one of cause, id, literals, non_samples, pattern, priority, requires_failure, samples, severity, title, unless)"#))
+        #expect(errors.contains(#"rules/foo.yaml:3: rule "a": unknown cause id `nope` "#
+                                + #"(known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")))"#))
+        #expect(errors.contains(#"rules/foo.yaml:10: rule "b": unknown key `colour` "#
+                                + #"(expected one of cause, id, literals, non_samples, pattern, "#
+                                + #"priority, requires_failure, samples, severity, title, unless)"#))
         #expect(errors.contains(#"rules/foo.yaml:12: rule "c": rule has no `samples` (every rule proves itself)"#))
         #expect(errors.contains(#"rules/foo.yaml:15: rule "b": duplicate id (first defined at rules/foo.yaml:6)"#))
-        #expect(errors.contains(#"rules/foo.yaml:19: rule "d": a rule that marks a pull failure on its own needs `literals` (the gate: text every matching line contains)"#))
+        #expect(errors.contains(#"rules/foo.yaml:19: rule "d": a rule that marks a pull failure on its own needs `literals` "#
+                                + #"(the gate: text every matching line contains)"#))
         #expect(errors.contains("rules/foo.yaml:23: rule without `id`"))
         #expect(errors.contains("rules/foo.yaml:25: unknown key `extra` (expected `rules` or `causes`)"))
         #expect(errors.count == 7)

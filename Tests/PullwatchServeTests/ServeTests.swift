@@ -14,10 +14,13 @@ let rules = try! RuleSet.load()
 @Suite struct IngestorTests {
     static func entry(_ i: Int, host: String, message: String) -> String {
         let escaped = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        return #"{"__CURSOR":"c\#(i)","__REALTIME_TIMESTAMP":"\#(1_800_000_000_000_000 + i * 1_000_000)","_HOSTNAME":"\#(host)","SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"\#(escaped)"}"#
+        return #"{"__CURSOR":"c\#(i)","__REALTIME_TIMESTAMP":"\#(1_800_000_000_000_000 + i * 1_000_000)","_HOSTNAME":"\#(host)","#
+            + #""SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"\#(escaped)"}"#
     }
 
-    static let failure = #"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:1.99\": failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found" image="nginx:1.99""#
+    static let failure = #"E1122 10:00:00.000000 1 remote_image.go:180] "PullImage from image service failed" "#
+        + #"err="rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:1.99\": "#
+        + #"failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found" image="nginx:1.99""#
 
     func sink() throws -> (Ingestor, SinkMetrics, String) {
         let dir = NSTemporaryDirectory() + "pullwatch-serve-\(UUID().uuidString)"
@@ -28,7 +31,8 @@ let rules = try! RuleSet.load()
     @Test func aBatchIsCountedReportedAndDurableWhenIngestReturns() async throws {
         let (ingestor, metrics, dir) = try sink()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let body = [Self.entry(1, host: "n1", message: Self.failure), Self.entry(2, host: "n1", message: "I1122 10:00:01.000000 1 x.go:1] Pulling image"),
+        let body = [Self.entry(1, host: "n1", message: Self.failure),
+                    Self.entry(2, host: "n1", message: "I1122 10:00:01.000000 1 x.go:1] Pulling image"),
                     Self.entry(3, host: "n2", message: Self.failure)].joined(separator: "\n") + "\n"
         let outcome = try await ingestor.ingest(Array(body.utf8), source: "test")
         #expect(outcome.lines == 3 && outcome.failures == 2)

@@ -23,7 +23,9 @@ func record(_ line: String, at seconds: Int64) -> Record {
     return r
 }
 
-let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.99": failed to resolve reference "docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found"#
+let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = "#
+    + #"failed to pull and unpack image "docker.io/library/nginx:1.99": "#
+    + #"failed to resolve reference "docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found"#
 
 @Suite struct StateStoreTests {
     @Test func batchesCommitAtomicallyAndSurviveReopening() throws {
