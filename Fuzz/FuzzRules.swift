@@ -30,7 +30,7 @@ public func fuzzRules(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     for line in text.split(separator: "\n", omittingEmptySubsequences: true).prefix(16) + [Substring(text)] {
         let record = tester.record(for: String(line))
         if let c = builtIn.classify(record, scratch: scratch) {
-            _ = builtIn.remediation(for: c, record: record)
+            _ = builtIn.causes[c.cause]?.remediation.count
             if c.cause == .unknown { drafts.add(message: record.message) }
         }
         _ = PullTargetExtraction.target(in: record)
