@@ -153,11 +153,24 @@ public struct LiveState: Sendable {
     }
 
     /// The incidents of the given keys now (open attempts included), for incident events.
+    ///
+    /// Costs the open attempts and the incidents of those keys, not all incidents: each key's
+    /// incidents are copied into a small builder with the key's open attempts. Open back-off
+    /// attempts are left out (their cause is known only once they are final).
     public func incidents(forKeys keys: Set<String>) -> [Incident] {
-        var b = builder
-        for a in open.values.sorted(by: AttemptRollup.byStart) { b.add(a) }
-        b.flush()
-        return keys.sorted().flatMap { b.incidents(forKey: $0) }.map { Incidents.render($0) }
+        var openByKey: [String: [AttemptRollup]] = [:]
+        for a in open.values where !a.backoffOnly {
+            let key = Incidents.key(a)
+            if keys.contains(key) { openByKey[key, default: []].append(a) }
+        }
+        var out: [Incident] = []
+        for key in keys.sorted() {
+            var b = IncidentBuilder(incidents: builder.incidents(forKey: key), recent: [])
+            for a in (openByKey[key] ?? []).sorted(by: AttemptRollup.byStart) { b.add(a) }
+            b.flush()
+            out += b.incidents(forKey: key).map { Incidents.render($0) }
+        }
+        return out
     }
 
     /// Keys the open attempts would place incidents under (for incident events).
