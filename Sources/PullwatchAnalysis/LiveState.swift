@@ -32,12 +32,8 @@ public struct LiveState: Sendable {
         public var deferredPlaced: [String] = []
         /// Incident keys whose incidents changed.
         public var incidentKeys = Set<String>()
+        /// Event objects whose highest count changed.
         public var events = Set<String>()
-        /// Failures added (event occurrences included).
-        public var failures = 0
-        public var isEmpty: Bool {
-            counts.isEmpty && openWritten.isEmpty && finalized.isEmpty && incidentKeys.isEmpty && events.isEmpty
-        }
     }
 
     public init() {}
@@ -75,7 +71,6 @@ public struct LiveState: Sendable {
         let ck = CountKey(o, minute: CountKey.minute(of: o.time))
         counts[ck, default: 0] += weight
         changes.counts[ck, default: 0] += weight
-        changes.failures += weight
         let a = AttemptRollup(o, weight: weight)
         guard let t = o.time else {
             finalize(a)
