@@ -145,4 +145,9 @@ extension CountKey {
     init(_ o: Observation, minute: Int64?) {
         self.init(minute: minute, cause: o.cause, registry: o.registry, node: o.node, namespace: o.namespace, image: o.imageName)
     }
+
+    /// The key of the metrics' labels (node, registry, cause) for a failure.
+    public static func metricLabels(_ o: Observation) -> CountKey {
+        CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil)
+    }
 }

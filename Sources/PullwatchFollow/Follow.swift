@@ -67,8 +67,7 @@ public final class LiveAggregator {
         let o = Observation(record: record, classification: c)
         let weight = state.add(o)
         if weight > 0 {
-            batch.failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil),
-                           default: 0] += weight
+            batch.failures[CountKey.metricLabels(o), default: 0] += weight
         }
     }
 

@@ -132,8 +132,7 @@ public actor Ingestor {
         for o in observations {
             let n = state.add(o)
             if n > 0 {
-                failures[CountKey(minute: nil, cause: o.cause, registry: o.registry, node: o.node, namespace: nil, image: nil),
-                         default: 0] += n
+                failures[CountKey.metricLabels(o), default: 0] += n
             }
         }
         state.settle()
