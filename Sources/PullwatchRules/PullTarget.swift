@@ -135,6 +135,9 @@ public enum PullTargetExtraction {
     /// unless the failure is the proxy's (then the looked-up host is the proxy).
     static let lookupPattern = try! Regex(#"lookup (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?(?: on |: )"#)
 
+    /// Docker's layer download dialing the registry's blob host: `dialing HOST:443 container via …`.
+    static let dialingPattern = try! Regex(#"\bdialing (?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)? container via"#)
+
     static let scratch = ThreadLocalScratch()
 
     /// The target of `record`: the image (`capturedImage` from the deciding rules, else the
@@ -150,8 +153,15 @@ public enum PullTargetExtraction {
                 t.registry = ref.registry
                 t.repository = ref.repository
             } else {
-                // An invalid reference (uppercase, stray spaces) still names its registry.
+                // An invalid reference (uppercase, stray spaces) still names its registry; a first
+                // component the runtime dialed (`https://FIRST/v2/`, `lookup FIRST`) was a host.
                 t.registry = ImageReference.registryGuess(image)
+                if let slash = image.firstIndex(of: "/"), t.registry == "docker.io" {
+                    let first = image[..<slash]
+                    if !first.isEmpty, record.message.contains("://\(first)/") || record.message.contains("lookup \(first)") {
+                        t.registry = String(first)
+                    }
+                }
             }
             t.evidence = t.registry == nil ? nil : .image
             return t
@@ -167,7 +177,7 @@ public enum PullTargetExtraction {
         }
         if let t = first(registryPatterns) { return t }
         if let host = capturedRegistry { return PullTarget(registry: canonicalHost(host), evidence: .url) }
-        return first(dnsHostIsRegistry ? [lookupPattern, blobURLPattern] : [blobURLPattern]) ?? PullTarget()
+        return first(dnsHostIsRegistry ? [lookupPattern, dialingPattern, blobURLPattern] : [dialingPattern, blobURLPattern]) ?? PullTarget()
     }
 
     /// The image as written in `record`, or nil: its `image=` field, else the earliest

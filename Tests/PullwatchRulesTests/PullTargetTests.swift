@@ -44,6 +44,11 @@ import PullwatchRecords
         // Invalid references still name their registry.
         ("Failed to apply default image tag \"Registry.Example/Team/App\": invalid reference format",
          "Registry.Example/Team/App", "Registry.Example"),
+        // An uppercase first component is a host to the runtime (distribution's rule): the line shows it dialed.
+        ("failed to resolve reference \"REGISTRY_HOST/team/node:13\": Head \"https://REGISTRY_HOST/v2/team/node/manifests/13\": EOF",
+         "REGISTRY_HOST/team/node:13", "REGISTRY_HOST"),
+        ("failed to resolve reference \"Acme/app:1\": dial tcp: lookup Acme: Temporary failure in name resolution",
+         "Acme/app:1", "Acme"),
     ] as [(String, String, String)])
     func imageAsWrittenRegistryNormalized(_ message: String, _ image: String, _ registry: String) {
         let t = Self.target(message)
@@ -69,6 +74,8 @@ import PullwatchRecords
         ("dial tcp: lookup quay.io on 10.0.0.2:53: no such host", "quay.io", nil),
         ("Get https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/sha256/aa/aa/data: "
          + "net/http: TLS handshake timeout", "docker.io", nil),
+        ("error pulling image configuration: download failed after attempts=6: dialing blobs.example.net:443 container via "
+         + "direct connection because  has no HTTPS proxy: connecting to 10.0.0.9:443: dial tcp: i/o timeout", "blobs.example.net", nil),
     ] as [(String, String, String?)])
     func registryFromTheRequestURL(_ message: String, _ registry: String, _ repository: String?) {
         let t = Self.target(message)

