@@ -5,8 +5,6 @@ public enum Redaction {
     /// The replacement text.
     public static let mask = "REDACTED"
 
-    static let keyTriggers = ["password", "passwd", "token", "secret", "apikey", "api_key", "access_key", "auth"]
-
     /// `text` with credentials replaced by `REDACTED`. Cheap when there is nothing to do: one
     /// pass over the bytes (no `String` searching) decides which rewrites can apply.
     public static func redact(_ text: String) -> String {
@@ -21,39 +19,93 @@ public enum Redaction {
     }
 
     static let schemeWords: [[UInt8]] = [Array("bearer ".utf8), Array("basic ".utf8)]
-    static let keyWords: [[UInt8]] = keyTriggers.map { Array($0.utf8) }
 
-    /// Which rewrites could apply: `://` with an `@` after it; a `bearer `/`basic ` word; a
-    /// key trigger word with a `=` or `:` anywhere (ASCII case-insensitive).
+    /// Which rewrites apply: `://` with an `@` after it; a `bearer `/`basic ` word; a credential
+    /// key with a value (`keyValue`). Letters other than the triggers' first ones cost a switch.
     static func scan(_ b: UnsafeBufferPointer<UInt8>) -> (url: Bool, scheme: Bool, key: Bool) {
-        var sawSeparator = false, sawScheme = false, sawAt = false, url = false, scheme = false, key = false
+        var sawScheme = false, sawAt = false, scheme = false, key = false
         var i = 0
         let n = b.count
         while i < n {
-            let c = b[i]
-            switch c {
-            case UInt8(ascii: "="), UInt8(ascii: ":"):
-                sawSeparator = true
-                if c == UInt8(ascii: ":"), i + 2 < n, b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/") { sawScheme = true }
+            switch b[i] {
+            case UInt8(ascii: ":"):
+                if i + 2 < n, b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/") { sawScheme = true }
             case UInt8(ascii: "@"):
                 if sawScheme { sawAt = true }
             case UInt8(ascii: "b"), UInt8(ascii: "B"):
                 if !scheme { scheme = schemeWords.contains { matches(b, at: i, $0) } }
             case UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "s"), UInt8(ascii: "S"),
                  UInt8(ascii: "a"), UInt8(ascii: "A"):
-                if !key { key = keyWords.contains { matches(b, at: i, $0) } }
+                if !key { key = keyValue(b, at: i) != nil }
             default: break
             }
             i += 1
         }
-        url = sawScheme && sawAt
-        return (url, scheme, key && sawSeparator)
+        return (sawScheme && sawAt, scheme, key)
     }
 
     static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ word: [UInt8]) -> Bool {
         guard i + word.count <= b.count else { return false }
         for j in 0..<word.count where lowerByte(b[i + j]) != word[j] { return false }
         return true
+    }
+
+    static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= b.count else { return false }
+        let w = word.utf8Start
+        for j in 0..<count where lowerByte(b[i + j]) != w[j] { return false }
+        return true
+    }
+
+    /// The length of the credential key word starting at `i` (password, passwd, token, secret,
+    /// auth, apikey, api_key, access_key; ASCII case-insensitive), or nil.
+    static func keyWord(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        switch lowerByte(b[i]) {
+        case UInt8(ascii: "p"):
+            if matches(b, at: i, "password") { return 8 }
+            if matches(b, at: i, "passwd") { return 6 }
+        case UInt8(ascii: "t"):
+            if matches(b, at: i, "token") { return 5 }
+        case UInt8(ascii: "s"):
+            if matches(b, at: i, "secret") { return 6 }
+        case UInt8(ascii: "a"):
+            if matches(b, at: i, "auth") { return 4 }
+            if matches(b, at: i, "apikey") { return 6 }
+            if matches(b, at: i, "api_key") { return 7 }
+            if matches(b, at: i, "access_key") { return 10 }
+        default: break
+        }
+        return nil
+    }
+
+    /// If a credential key with a value starts at `i` (`password=x`, `"secret":"x"`,
+    /// `--docker-password=x`, `?access_token=x`): the range of the value. The key may be
+    /// longer than its trigger (docker-password, x-auth-token). `key=value` anywhere; `"key":
+    /// value` only for quoted (JSON) keys, so prose such as "failed to fetch oauth token:
+    /// unexpected status" stays readable. Objects and lists (`"auths": {…}`) are walked into.
+    static func keyValue(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Range<Int>? {
+        guard let k = keyWord(b, at: i) else { return nil }
+        let n = b.count
+        var v = i + k
+        while v < n, isKeyByte(b[v]) { v += 1 }
+        var quotedKey = false
+        if v < n, b[v] == UInt8(ascii: "\"") { v += 1; quotedKey = true }
+        while v < n, b[v] == 0x20 { v += 1 }
+        guard v < n, b[v] == UInt8(ascii: "=") || (quotedKey && b[v] == UInt8(ascii: ":")) else { return nil }
+        v += 1
+        while v < n, b[v] == 0x20 { v += 1 }
+        if v < n, b[v] == UInt8(ascii: "{") || b[v] == UInt8(ascii: "[") { return nil }
+        var quote: UInt8?
+        if v < n, b[v] == UInt8(ascii: "\"") || b[v] == UInt8(ascii: "'") { quote = b[v]; v += 1 }
+        let valueStart = v
+        if let quote {
+            while v < n, b[v] != quote { v += 1 }
+        } else {
+            while v < n, b[v] > 0x20, b[v] != UInt8(ascii: ","), b[v] != UInt8(ascii: "&"),
+                  b[v] != UInt8(ascii: ";"), b[v] != UInt8(ascii: "}") { v += 1 }
+        }
+        return v > valueStart ? valueStart..<v : nil
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {
@@ -121,47 +173,24 @@ public enum Redaction {
         return out
     }
 
-    /// `password=x`, `"secret":"x"`, `--docker-password=x`, `?access_token=x` → value REDACTED.
+    /// Every credential key's value (`keyValue`) → REDACTED.
     static func redactKeyValues(_ bytes: [UInt8]) -> [UInt8] {
-        let keys = keyTriggers.map { Array($0.utf8) }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        outer: while i < bytes.count {
-            for k in keys where matches(bytes, at: i, k) {
-                // The key may be longer (docker-password, x-auth-token): take the whole word.
-                var j = i + k.count
-                while j < bytes.count, isKeyByte(bytes[j]) { j += 1 }
-                var v = j
-                var quotedKey = false
-                if v < bytes.count, bytes[v] == UInt8(ascii: "\"") { v += 1; quotedKey = true }
-                while v < bytes.count, bytes[v] == 0x20 { v += 1 }
-                // `key=value` anywhere; `"key": value` only for quoted (JSON) keys, so prose such
-                // as "failed to fetch oauth token: unexpected status" stays readable.
-                guard v < bytes.count, bytes[v] == UInt8(ascii: "=") || (quotedKey && bytes[v] == UInt8(ascii: ":")) else { break }
-                v += 1
-                while v < bytes.count, bytes[v] == 0x20 { v += 1 }
-                // Objects and lists (`"auths": {…}`) are walked into, not masked whole.
-                if v < bytes.count, bytes[v] == UInt8(ascii: "{") || bytes[v] == UInt8(ascii: "[") { break }
-                var quote: UInt8?
-                if v < bytes.count, bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'") { quote = bytes[v]; v += 1 }
-                let valueStart = v
-                if let quote {
-                    while v < bytes.count, bytes[v] != quote { v += 1 }
-                } else {
-                    while v < bytes.count, bytes[v] > 0x20, bytes[v] != UInt8(ascii: ","), bytes[v] != UInt8(ascii: "&"),
-                          bytes[v] != UInt8(ascii: ";"), bytes[v] != UInt8(ascii: "}") { v += 1 }
+        bytes.withUnsafeBufferPointer { b in
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var i = 0
+            while i < b.count {
+                if let value = keyValue(b, at: i) {
+                    out += UnsafeBufferPointer(rebasing: b[i..<value.lowerBound])
+                    out += mask.utf8
+                    i = value.upperBound
+                    continue
                 }
-                guard v - valueStart >= 1 else { break }
-                out += bytes[i..<valueStart]
-                out += Array(mask.utf8)
-                i = v
-                continue outer
+                out.append(b[i])
+                i += 1
             }
-            out.append(bytes[i])
-            i += 1
+            return out
         }
-        return out
     }
 
     static func isKeyByte(_ b: UInt8) -> Bool {
