@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns decoded JSON values into records: journald JSON, Docker json-file lines,
 /// Kubernetes Events (single objects, Lists, watch envelopes) and shipper records.
 public enum JSONRecords {
@@ -14,70 +12,45 @@ public enum JSONRecords {
         case dockerLine(stream: String, text: String, timestamp: Timestamp?)
     }
 
-    /// Decodes a value (already parsed by `JSONSerialization`).
-    public static func decode(_ value: Any, source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Decoded {
-        if let array = value as? [Any] {
+    /// Decodes a parsed value.
+    public static func decode(_ value: JSONValue, source: String, line: Int, years: YearInference,
+                              keys: RecordKeys = RecordKeys()) -> Decoded {
+        if let array = value.array {
             return .records(array.flatMap { element -> [Record] in
                 if case .records(let r) = decode(element, source: source, line: line, years: years, keys: keys) { return r }
                 return []
             })
         }
-        guard let object = value as? [String: Any] else { return .records([]) }
+        guard let members = value.object else { return .records([]) }
         // kubectl get events -o json: a List.
-        if let items = object["items"] as? [Any] {
-            return .records(items.compactMap { ($0 as? [String: Any]).flatMap { event($0, source: source, line: line) } })
+        if let items = value["items"]?.array {
+            return .records(items.compactMap { $0.isObject ? event($0, source: source, line: line) : nil })
         }
         // Watch envelope {"type": "ADDED", "object": {...}}.
-        if object["type"] is String, let inner = object["object"] as? [String: Any] {
+        if value["type"]?.stringValue != nil, let inner = value["object"], inner.isObject {
             return .records(event(inner, source: source, line: line).map { [$0] } ?? [])
         }
-        if object["involvedObject"] != nil || object["regarding"] != nil || (object["kind"] as? String) == "Event" {
-            return .records(event(object, source: source, line: line).map { [$0] } ?? [])
+        if value["involvedObject"] != nil || value["regarding"] != nil || value["kind"]?.stringValue == "Event" {
+            return .records(event(value, source: source, line: line).map { [$0] } ?? [])
         }
-        if object["__REALTIME_TIMESTAMP"] != nil || object["_HOSTNAME"] != nil || object.keys.contains("MESSAGE") {
-            return .records(journal(object, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
+        if members.contains(where: { $0.key == "__REALTIME_TIMESTAMP" || $0.key == "_HOSTNAME" || $0.key == "MESSAGE" }) {
+            return .records(journal(value, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
         }
-        if let log = object["log"] as? String, let stream = object["stream"] as? String, object["time"] != nil {
-            let t = (object["time"] as? String).flatMap(TimeParsing.rfc3339)
+        if let log = value["log"]?.stringValue, let stream = value["stream"]?.stringValue, value["time"] != nil {
+            let t = value["time"]?.stringValue.flatMap(TimeParsing.rfc3339)
             if log.hasSuffix("\n") {
                 return .dockerLine(stream: stream, text: String(log.dropLast()), timestamp: t)
             }
             return .dockerPartial(stream: stream, text: log, timestamp: t)
         }
-        return .records(generic(object, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
-    }
-
-    static func string(_ v: Any?) -> String? {
-        switch v {
-        case let s as String: return s.isEmpty ? nil : s
-        case let n as NSNumber: return n.stringValue
-        default: return nil
-        }
-    }
-
-    static func int(_ v: Any?) -> Int? {
-        switch v {
-        case let n as NSNumber: return n.intValue
-        case let s as String: return Int(s)
-        default: return nil
-        }
-    }
-
-    static func path(_ object: [String: Any], _ keys: String...) -> Any? {
-        var current: Any? = object
-        for k in keys { current = (current as? [String: Any])?[k] }
-        return current
+        return .records(generic(value, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
     }
 
     /// The first of `keys` holding a non-empty string or number; a dotted key is a path.
-    static func first(_ object: [String: Any], _ keys: [String]) -> String? {
+    static func first(_ object: JSONValue, _ keys: [String]) -> String? {
         for key in keys {
-            if let v = string(object[key]) { return v }
-            if key.contains(".") {
-                var current: Any? = object
-                for part in key.split(separator: ".") { current = (current as? [String: Any])?[String(part)] }
-                if let v = string(current) { return v }
-            }
+            if let v = object[key]?.text { return v }
+            if key.utf8.contains(UInt8(ascii: ".")), let v = object[key.split(separator: ".").map(String.init)]?.text { return v }
         }
         return nil
     }
@@ -88,28 +61,26 @@ public enum JSONRecords {
     /// Count: `count`, else `series.count`, else `deprecatedCount`, else 1.
     /// Time: the latest of lastTimestamp, series.lastObservedTime, eventTime, deprecatedLastTimestamp,
     /// firstTimestamp, metadata.creationTimestamp that is set (in that order of preference).
-    public static func event(_ e: [String: Any], source: String, line: Int) -> Record? {
-        let message = string(e["message"]) ?? string(e["note"]) ?? ""
+    public static func event(_ e: JSONValue, source: String, line: Int) -> Record? {
+        let message = e["message"]?.text ?? e["note"]?.text ?? ""
         var r = Record(message: message, format: .event, source: source, line: line)
         r.component = "event"
-        let involved = (e["involvedObject"] as? [String: Any]) ?? (e["regarding"] as? [String: Any]) ?? [:]
-        r.node = string(path(e, "source", "host")) ?? string(path(e, "deprecatedSource", "host")) ?? string(e["reportingInstance"])
-        r.namespace = string(involved["namespace"]) ?? string(path(e, "metadata", "namespace"))
-        let kind = string(involved["kind"])
-        if kind == "Pod" { r.pod = string(involved["name"]) }
-        if let fieldPath = string(involved["fieldPath"]), let open = fieldPath.firstIndex(of: "{"), fieldPath.hasSuffix("}") {
+        let involved = [e["involvedObject"], e["regarding"]].lazy.compactMap { $0 }.first { $0.isObject } ?? .object([])
+        r.node = e[["source", "host"]]?.text ?? e[["deprecatedSource", "host"]]?.text ?? e["reportingInstance"]?.text
+        r.namespace = involved["namespace"]?.text ?? e[["metadata", "namespace"]]?.text
+        let kind = involved["kind"]?.text
+        if kind == "Pod" { r.pod = involved["name"]?.text }
+        if let fieldPath = involved["fieldPath"]?.text, let open = fieldPath.firstIndex(of: "{"), fieldPath.hasSuffix("}") {
             r.container = String(fieldPath[fieldPath.index(after: open)..<fieldPath.index(before: fieldPath.endIndex)])
         }
-        r.level = string(e["type"])
-        let count = int(e["count"]) ?? int(path(e, "series", "count")) ?? int(e["deprecatedCount"]) ?? 1
-        r.event = EventInfo(name: string(path(e, "metadata", "name")), count: max(count, 1),
-                            reason: string(e["reason"]), type: string(e["type"]),
-                            objectKind: kind, objectName: string(involved["name"]))
+        r.level = e["type"]?.text
+        let count = e["count"]?.int ?? e[["series", "count"]]?.int ?? e["deprecatedCount"]?.int ?? 1
+        r.event = EventInfo(name: e[["metadata", "name"]]?.text, count: max(count, 1),
+                            reason: e["reason"]?.text, type: e["type"]?.text,
+                            objectKind: kind, objectName: involved["name"]?.text)
         for key in [["lastTimestamp"], ["series", "lastObservedTime"], ["eventTime"], ["deprecatedLastTimestamp"],
                     ["firstTimestamp"], ["deprecatedFirstTimestamp"], ["metadata", "creationTimestamp"]] {
-            var v: Any? = e
-            for k in key { v = (v as? [String: Any])?[k] }
-            if let s = string(v), let t = TimeParsing.rfc3339(s) { r.timestamp = t; break }
+            if let s = e[key]?.text, let t = TimeParsing.rfc3339(s) { r.timestamp = t; break }
         }
         return r
     }
@@ -118,22 +89,22 @@ public enum JSONRecords {
     /// or binary messages), or null. Shippers that read the journal keep its fields but may
     /// rename two: Vector's journald source has `message` and `host` instead of MESSAGE and
     /// _HOSTNAME, so those fall back to `keys`.
-    static func journal(_ j: [String: Any], source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
+    static func journal(_ j: JSONValue, source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
         var payload: [UInt8]
         switch j["MESSAGE"] {
-        case let s as String: payload = Array(s.utf8)
-        case let bytes as [Any]: payload = bytes.compactMap { int($0).map { UInt8(truncatingIfNeeded: $0) } }
+        case .string(let s): payload = Array(s.utf8)
+        case .array(let bytes): payload = bytes.compactMap { $0.int.map { UInt8(truncatingIfNeeded: $0) } }
         default: payload = first(j, keys.message).map { Array($0.utf8) } ?? []
         }
         while let last = payload.last, last == 0x0A || last == 0x0D { payload.removeLast() }
         var r = Record(message: "", source: source, line: line)
         r.envelope = .journalJSON
-        r.node = string(j["_HOSTNAME"]) ?? first(j, keys.host)
-        if let unit = string(j["_SYSTEMD_UNIT"]) ?? string(j["UNIT"]) {
+        r.node = j["_HOSTNAME"]?.text ?? first(j, keys.host)
+        if let unit = j["_SYSTEMD_UNIT"]?.text ?? j["UNIT"]?.text {
             r.component = unit.hasSuffix(".service") ? String(unit.dropLast(8)) : unit
         }
-        r.component = string(j["SYSLOG_IDENTIFIER"]) ?? r.component ?? string(j["_COMM"])
-        if let us = string(j["_SOURCE_REALTIME_TIMESTAMP"]) ?? string(j["__REALTIME_TIMESTAMP"]), let v = Int64(us) {
+        r.component = j["SYSLOG_IDENTIFIER"]?.text ?? r.component ?? j["_COMM"]?.text
+        if let us = j["_SOURCE_REALTIME_TIMESTAMP"]?.text ?? j["__REALTIME_TIMESTAMP"]?.text, let v = Int64(us) {
             r.timestamp = Timestamp(nanoseconds: v &* 1000)
         }
         payload.withUnsafeBytes { TextFormats.parsePayload($0, years: years, into: &r) }
@@ -143,30 +114,30 @@ public enum JSONRecords {
 
     /// Shipper records: message under `keys.message` (message/log/msg by default), host under
     /// `keys.host` (hostname/host/kubernetes.host), Fluent Bit's kubernetes metadata.
-    static func generic(_ o: [String: Any], source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
+    static func generic(_ o: JSONValue, source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
         let text = first(o, keys.message)
         guard var text else { return nil }
         if text.hasSuffix("\n") { text.removeLast() }
         var r = Record(message: "", source: source, line: line)
         r.envelope = .json
         r.node = first(o, keys.host)
-        r.namespace = string(path(o, "kubernetes", "namespace_name"))
-        r.pod = string(path(o, "kubernetes", "pod_name"))
-        r.container = string(path(o, "kubernetes", "container_name"))
-        r.component = string(o["ident"]) ?? string(o["appname"]) ?? string(o["SYSLOG_IDENTIFIER"])
+        r.namespace = o[["kubernetes", "namespace_name"]]?.text
+        r.pod = o[["kubernetes", "pod_name"]]?.text
+        r.container = o[["kubernetes", "container_name"]]?.text
+        r.component = o["ident"]?.text ?? o["appname"]?.text ?? o["SYSLOG_IDENTIFIER"]?.text
         for key in ["time", "timestamp", "@timestamp", "ts"] {
-            if let s = o[key] as? String, let t = TimeParsing.rfc3339(s) { r.timestamp = t; break }
-            if let n = o[key] as? NSNumber, key == "ts" { r.timestamp = Timestamp(nanoseconds: Int64(n.doubleValue * 1e9)); break }
+            if let s = o[key]?.stringValue, let t = TimeParsing.rfc3339(s) { r.timestamp = t; break }
+            if key == "ts", let d = o[key]?.double, d.isFinite, abs(d) < 9e9 { r.timestamp = Timestamp(nanoseconds: Int64(d * 1e9)); break }
         }
         // klog's JSON format: {"ts":…,"caller":…,"msg":"…","err":"…","pod":{"name":…,"namespace":…}}
-        if o["caller"] != nil, let msg = string(o["msg"]) {
+        if o["caller"] != nil, let msg = o["msg"]?.text {
             r.format = .kubelet
             r.component = r.component ?? "kubelet"
             var fields: [Field] = []
-            for key in o.keys.sorted() where !["ts", "caller", "msg", "v", "level"].contains(key) {
-                if let s = string(o[key]) { fields.append(Field(key, s)) }
-                if key == "pod", let pod = o[key] as? [String: Any] {
-                    r.pod = string(pod["name"]); r.namespace = string(pod["namespace"])
+            for key in Set((o.object ?? []).map(\.key)).sorted() where !["ts", "caller", "msg", "v", "level"].contains(key) {
+                if let s = o[key]?.text { fields.append(Field(key, s)) }
+                if key == "pod", let pod = o[key], pod.isObject {
+                    r.pod = pod["name"]?.text; r.namespace = pod["namespace"]?.text
                 }
             }
             r.fields = fields
@@ -178,7 +149,7 @@ public enum JSONRecords {
         // beside the message; it is the part that says why, so it joins the message as a field,
         // as in their text format. Not for a shipper's `log` (the whole line already).
         if o["log"] == nil {
-            let extra = ["error", "err", "grpc.error", "image", "ref"].compactMap { k in string(o[k]).map { Field(k, $0) } }
+            let extra = ["error", "err", "grpc.error", "image", "ref"].compactMap { k in o[k]?.text.map { Field(k, $0) } }
             if !extra.isEmpty && !extra.contains(where: { text.contains($0.value) }) {
                 text = TextFormats.render(message: text, fields: extra, trailing: nil, skipping: [])
             }

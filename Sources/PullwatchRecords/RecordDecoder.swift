@@ -413,10 +413,7 @@ public final class RecordDecoder {
 
     private func finishJSONValue(emit: (Record) -> Void) {
         defer { jsonBuffer.removeAll(keepingCapacity: jsonBuffer.capacity <= 1 << 20) }
-        let value: Any
-        do {
-            value = try JSONSerialization.jsonObject(with: Data(jsonBuffer), options: [])
-        } catch {
+        guard let value = JSONValue.parse(jsonBuffer) else {
             errors.append(InputError(source: source, line: jsonStartLine,
                                      message: "malformed JSON value (\(jsonBuffer.count) bytes); skipped"))
             skippedValues += 1

@@ -21,7 +21,8 @@ public enum Redaction {
     static let schemeWords: [[UInt8]] = [Array("bearer ".utf8), Array("basic ".utf8)]
 
     /// Which rewrites apply: `://` with an `@` after it; a `bearer `/`basic ` word; a credential
-    /// key with a value (`keyValue`). Letters other than the triggers' first ones cost a switch.
+    /// key with a value (`keyValue`), looked for only at the separators (`=`, `:`), which are
+    /// rarer than the letters the key words start with.
     static func scan(_ b: UnsafeBufferPointer<UInt8>) -> (url: Bool, scheme: Bool, key: Bool) {
         var sawScheme = false, sawAt = false, scheme = false, key = false
         var i = 0
@@ -30,18 +31,33 @@ public enum Redaction {
             switch b[i] {
             case UInt8(ascii: ":"):
                 if i + 2 < n, b[i + 1] == UInt8(ascii: "/"), b[i + 2] == UInt8(ascii: "/") { sawScheme = true }
+                if !key { key = keyEnds(b, at: i) }
+            case UInt8(ascii: "="):
+                if !key { key = keyEnds(b, at: i) }
             case UInt8(ascii: "@"):
                 if sawScheme { sawAt = true }
             case UInt8(ascii: "b"), UInt8(ascii: "B"):
                 if !scheme { scheme = schemeWords.contains { matches(b, at: i, $0) } }
-            case UInt8(ascii: "p"), UInt8(ascii: "P"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "s"), UInt8(ascii: "S"),
-                 UInt8(ascii: "a"), UInt8(ascii: "A"):
-                if !key { key = keyValue(b, at: i) != nil }
             default: break
             }
             i += 1
         }
         return (sawScheme && sawAt, scheme, key)
+    }
+
+    /// Whether a credential key with a value (`keyValue`) ends at the separator `sep`: its
+    /// trigger word lies in the run of key bytes before it (then an optional quote and spaces).
+    static func keyEnds(_ b: UnsafeBufferPointer<UInt8>, at sep: Int) -> Bool {
+        var end = sep
+        while end > 0, b[end - 1] == 0x20 { end -= 1 }
+        if end > 0, b[end - 1] == UInt8(ascii: "\"") { end -= 1 }
+        var t = end
+        while t > 0, isKeyByte(b[t - 1]) { t -= 1 }
+        while t + 4 <= end {
+            if keyValue(b, at: t) != nil { return true }
+            t += 1
+        }
+        return false
     }
 
     static func matches(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ word: [UInt8]) -> Bool {

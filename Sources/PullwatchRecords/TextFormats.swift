@@ -186,7 +186,7 @@ public enum TextFormats {
         var out = message
         for f in fields where !skipping.contains(f.key) {
             out += " " + f.key + "="
-            if f.value.isEmpty || f.value.contains(" ") || f.value.contains("\t") {
+            if f.value.isEmpty || f.value.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
                 out += "\"" + f.value + "\""
             } else {
                 out += f.value

@@ -42,7 +42,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     public var familiar: String {
         var name = domain + "/" + path
         if domain == "docker.io" {
-            name = path.hasPrefix("library/") && !path.dropFirst(8).contains("/") ? String(path.dropFirst(8)) : path
+            name = path.hasPrefix("library/") && !path.utf8.dropFirst(8).contains(UInt8(ascii: "/")) ? String(path.dropFirst(8)) : path
         }
         if let tag { name += ":" + tag }
         if let digest { name += "@" + digest }

@@ -163,7 +163,7 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Writes what changed in the live state.
+    /// Writes what changed in the live state (prepared statements kept by the connection).
     @discardableResult
     static func write(_ state: inout LiveState, to db: Database) throws -> LiveState.Changes {
         let c = state.takeChanges()
@@ -173,50 +173,53 @@ public final class StateStore: @unchecked Sendable {
         keyEncoder.outputFormatting = [.sortedKeys]
         for (key, delta) in c.counts where delta != 0 {
             let k = try keyEncoder.encode(key)
-            try db.execute(sql: "INSERT INTO count_row (key, minute, n) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n",
-                           arguments: [k, key.minute, delta])
-            if delta < 0 { try db.execute(sql: "DELETE FROM count_row WHERE key = ? AND n <= 0", arguments: [k]) }
+            try db.cachedStatement(sql: "INSERT INTO count_row (key, minute, n) VALUES (?, ?, ?) "
+                                   + "ON CONFLICT(key) DO UPDATE SET n = n + excluded.n")
+                .execute(arguments: [k, key.minute, delta])
+            if delta < 0 { try db.cachedStatement(sql: "DELETE FROM count_row WHERE key = ? AND n <= 0").execute(arguments: [k]) }
         }
         for key in c.openWritten {
             if let a = state.open[key] {
-                try db.execute(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) "
-                                   + "ON CONFLICT(key) DO UPDATE SET json = excluded.json",
-                               arguments: [key, try encoder.encode(a)])
+                try db.cachedStatement(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) "
+                                   + "ON CONFLICT(key) DO UPDATE SET json = excluded.json")
+                    .execute(arguments: [key, try encoder.encode(a)])
             } else {
-                try db.execute(sql: "DELETE FROM open_attempt WHERE key = ?", arguments: [key])
+                try db.cachedStatement(sql: "DELETE FROM open_attempt WHERE key = ?").execute(arguments: [key])
             }
         }
         for a in c.finalized where a.cause != .backoff && a.start != nil {
-            try db.execute(sql: "INSERT INTO recent_attempt (start, json) VALUES (?, ?)", arguments: [a.start, try encoder.encode(a)])
+            try db.cachedStatement(sql: "INSERT INTO recent_attempt (start, json) VALUES (?, ?)")
+                .execute(arguments: [a.start, try encoder.encode(a)])
         }
         if !c.finalized.isEmpty, let newest = state.newest {
-            try db.execute(sql: "DELETE FROM recent_attempt WHERE start < ?", arguments: [newest - Incidents.indexSpan])
+            try db.cachedStatement(sql: "DELETE FROM recent_attempt WHERE start < ?").execute(arguments: [newest - Incidents.indexSpan])
         }
         for a in c.deferredAdded {
-            try db.execute(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) "
-                               + "ON CONFLICT(key) DO UPDATE SET json = excluded.json",
-                           arguments: [IncidentBuilder.deferredKey(a), try encoder.encode(a)])
+            try db.cachedStatement(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) "
+                               + "ON CONFLICT(key) DO UPDATE SET json = excluded.json")
+                .execute(arguments: [IncidentBuilder.deferredKey(a), try encoder.encode(a)])
         }
         for key in c.deferredPlaced {
-            try db.execute(sql: "DELETE FROM deferred_attempt WHERE key = ?", arguments: [key])
+            try db.cachedStatement(sql: "DELETE FROM deferred_attempt WHERE key = ?").execute(arguments: [key])
         }
         for key in c.incidentKeys {
             let list = state.builder.incidents(forKey: key)
             if list.isEmpty {
-                try db.execute(sql: "DELETE FROM incident WHERE key = ?", arguments: [key])
+                try db.cachedStatement(sql: "DELETE FROM incident WHERE key = ?").execute(arguments: [key])
             } else {
-                try db.execute(sql: "INSERT INTO incident (key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
-                               arguments: [key, try encoder.encode(list)])
+                try db.cachedStatement(sql: "INSERT INTO incident (key, json) VALUES (?, ?) "
+                                   + "ON CONFLICT(key) DO UPDATE SET json = excluded.json")
+                    .execute(arguments: [key, try encoder.encode(list)])
             }
         }
         for key in c.events {
             if let e = state.eventHighs[key] {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO event_high (key, count, last) VALUES (?, ?, ?)
                     ON CONFLICT(key) DO UPDATE SET count = excluded.count, last = excluded.last
-                    """, arguments: [key, e.count, e.lastSeen])
+                    """).execute(arguments: [key, e.count, e.lastSeen])
             } else {
-                try db.execute(sql: "DELETE FROM event_high WHERE key = ?", arguments: [key])
+                try db.cachedStatement(sql: "DELETE FROM event_high WHERE key = ?").execute(arguments: [key])
             }
         }
         return c

@@ -1,5 +1,5 @@
 import Testing
-import PullwatchRecords
+@testable import PullwatchRecords
 
 @Suite struct RedactionTests {
     @Test(arguments: [
@@ -33,5 +33,31 @@ import PullwatchRecords
             #"time="2025-11-22T10:00:00Z" level=error msg="pull failed" url="https://bob:pa55@registry.example/v2/" password=topsecret"#)
         #expect(!records[0].message.contains("pa55") && !records[0].message.contains("topsecret"))
         #expect(records[0].field("url") == "https://REDACTED@registry.example/v2/")
+    }
+
+    /// The scan decides "a key with a value" at the separators; the rewrite looks at every
+    /// byte. Over random texts made of the pieces that matter, both agree.
+    @Test func theScanFindsExactlyTheKeysTheRewriteMasks() {
+        let pieces = ["token", "Password", "passwd", "secret", "auth", "api_key", "=", ":", "\"", " ", "x", "-", "{", "'", ",", "é"]
+        var rng = SplitMix(seed: 42)
+        for _ in 0..<20_000 {
+            let text = (0..<Int(rng.next() % 12)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            let bytes = Array(text.utf8)
+            let planned = bytes.withUnsafeBufferPointer { Redaction.scan($0).key }
+            let anywhere = bytes.withUnsafeBufferPointer { b in b.indices.contains { Redaction.keyValue(b, at: $0) != nil } }
+            #expect(planned == anywhere, "\(text)")
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
