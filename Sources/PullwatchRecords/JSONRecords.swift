@@ -21,7 +21,7 @@ public enum JSONRecords {
                 return []
             })
         }
-        guard let members = value.object else { return .records([]) }
+        guard value.isObject else { return .records([]) }
         // kubectl get events -o json: a List.
         if let items = value["items"]?.array {
             return .records(items.compactMap { $0.isObject ? event($0, source: source, line: line) : nil })
@@ -33,7 +33,7 @@ public enum JSONRecords {
         if value["involvedObject"] != nil || value["regarding"] != nil || value["kind"]?.stringValue == "Event" {
             return .records(event(value, source: source, line: line).map { [$0] } ?? [])
         }
-        if members.contains(where: { $0.key == "__REALTIME_TIMESTAMP" || $0.key == "_HOSTNAME" || $0.key == "MESSAGE" }) {
+        if value["__REALTIME_TIMESTAMP"] != nil || value["_HOSTNAME"] != nil || value["MESSAGE"] != nil {
             return .records(journal(value, source: source, line: line, years: years, keys: keys).map { [$0] } ?? [])
         }
         if let log = value["log"]?.stringValue, let stream = value["stream"]?.stringValue, value["time"] != nil {
@@ -65,19 +65,19 @@ public enum JSONRecords {
         let message = e["message"]?.text ?? e["note"]?.text ?? ""
         var r = Record(message: message, format: .event, source: source, line: line)
         r.component = "event"
-        let involved = [e["involvedObject"], e["regarding"]].lazy.compactMap { $0 }.first { $0.isObject } ?? .object([])
+        let involved = [e["involvedObject"], e["regarding"]].lazy.compactMap { $0 }.first { $0.isObject }
         r.node = e[["source", "host"]]?.text ?? e[["deprecatedSource", "host"]]?.text ?? e["reportingInstance"]?.text
-        r.namespace = involved["namespace"]?.text ?? e[["metadata", "namespace"]]?.text
-        let kind = involved["kind"]?.text
-        if kind == "Pod" { r.pod = involved["name"]?.text }
-        if let fieldPath = involved["fieldPath"]?.text, let open = fieldPath.firstIndex(of: "{"), fieldPath.hasSuffix("}") {
+        r.namespace = involved?["namespace"]?.text ?? e[["metadata", "namespace"]]?.text
+        let kind = involved?["kind"]?.text
+        if kind == "Pod" { r.pod = involved?["name"]?.text }
+        if let fieldPath = involved?["fieldPath"]?.text, let open = fieldPath.firstIndex(of: "{"), fieldPath.hasSuffix("}") {
             r.container = String(fieldPath[fieldPath.index(after: open)..<fieldPath.index(before: fieldPath.endIndex)])
         }
         r.level = e["type"]?.text
         let count = e["count"]?.int ?? e[["series", "count"]]?.int ?? e["deprecatedCount"]?.int ?? 1
         r.event = EventInfo(name: e[["metadata", "name"]]?.text, count: max(count, 1),
                             reason: e["reason"]?.text, type: e["type"]?.text,
-                            objectKind: kind, objectName: involved["name"]?.text)
+                            objectKind: kind, objectName: involved?["name"]?.text)
         for key in [["lastTimestamp"], ["series", "lastObservedTime"], ["eventTime"], ["deprecatedLastTimestamp"],
                     ["firstTimestamp"], ["deprecatedFirstTimestamp"], ["metadata", "creationTimestamp"]] {
             if let s = e[key]?.text, let t = TimeParsing.rfc3339(s) { r.timestamp = t; break }
@@ -91,10 +91,12 @@ public enum JSONRecords {
     /// _HOSTNAME, so those fall back to `keys`.
     static func journal(_ j: JSONValue, source: String, line: Int, years: YearInference, keys: RecordKeys = RecordKeys()) -> Record? {
         var payload: [UInt8]
-        switch j["MESSAGE"] {
-        case .string(let s): payload = Array(s.utf8)
-        case .array(let bytes): payload = bytes.compactMap { $0.int.map { UInt8(truncatingIfNeeded: $0) } }
-        default: payload = first(j, keys.message).map { Array($0.utf8) } ?? []
+        if let s = j["MESSAGE"]?.stringValue {
+            payload = Array(s.utf8)
+        } else if let bytes = j["MESSAGE"]?.array {
+            payload = bytes.compactMap { $0.int.map { UInt8(truncatingIfNeeded: $0) } }
+        } else {
+            payload = first(j, keys.message).map { Array($0.utf8) } ?? []
         }
         while let last = payload.last, last == 0x0A || last == 0x0D { payload.removeLast() }
         var r = Record(message: "", source: source, line: line)
@@ -134,7 +136,7 @@ public enum JSONRecords {
             r.format = .kubelet
             r.component = r.component ?? "kubelet"
             var fields: [Field] = []
-            for key in Set((o.object ?? []).map(\.key)).sorted() where !["ts", "caller", "msg", "v", "level"].contains(key) {
+            for key in Set((o.members ?? []).map(\.key)).sorted() where !["ts", "caller", "msg", "v", "level"].contains(key) {
                 if let s = o[key]?.text { fields.append(Field(key, s)) }
                 if key == "pod", let pod = o[key], pod.isObject {
                     r.pod = pod["name"]?.text; r.namespace = pod["namespace"]?.text

@@ -14,6 +14,15 @@ public enum JSONValidation {
         }
     }
 
+    /// The tape of `bytes` (`JSONValue`) if they are exactly one JSON text, as `isValid` decides.
+    static func tape(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 256) -> [JSONValue.Node]? {
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: maxDepth) { stack in
+            var v = Validator(b: bytes, stack: stack)
+            v.recording = true
+            return v.run() ? v.nodes : nil
+        }
+    }
+
     /// Whether every text containing `literal` still contains it once written as a JSON
     /// string by any common encoder. Encoders escape `"` and `\` (always), control bytes,
     /// and some also `/`, `<`, `>`, `&`, `'` and non-ASCII: a literal with any of the latter is
@@ -60,6 +69,15 @@ public enum JSONValidation {
         let stack: UnsafeMutableBufferPointer<Bool>   // true: object, false: array
         var i = 0
         var depth = 0
+        /// Whether to write the tape: `nodes`, with `open` the containers not yet closed.
+        var recording = false
+        var nodes: [JSONValue.Node] = []
+        var open: [Int] = []
+        var sawEscape = false
+
+        mutating func node(_ kind: JSONValue.Kind, from start: Int) {
+            nodes.append(JSONValue.Node(kind: kind, escaped: kind == .string && sawEscape, start: start, end: i, next: nodes.count + 1))
+        }
 
         init(b: UnsafeRawBufferPointer, stack: UnsafeMutableBufferPointer<Bool>) {
             self.b = b
@@ -75,6 +93,7 @@ public enum JSONValidation {
             while true {
                 // A value.
                 guard i < b.count else { return false }
+                let start = i
                 switch b[i] {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
                     let isObject = b[i] == UInt8(ascii: "{")
@@ -82,21 +101,34 @@ public enum JSONValidation {
                     stack[depth] = isObject
                     depth += 1
                     i += 1
+                    if recording {
+                        open.append(nodes.count)
+                        node(isObject ? .object : .array, from: start)
+                    }
                     skipSpace()
                     if i < b.count, b[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                         i += 1
                         depth -= 1
+                        if recording { close() }
                     } else {
                         if isObject && !key() { return false }
                         continue
                     }
                 case UInt8(ascii: "\""):
                     guard string() else { return false }
-                case UInt8(ascii: "t"): guard word("true") else { return false }
-                case UInt8(ascii: "f"): guard word("false") else { return false }
-                case UInt8(ascii: "n"): guard word("null") else { return false }
+                    if recording { node(.string, from: start) }
+                case UInt8(ascii: "t"):
+                    guard word("true") else { return false }
+                    if recording { node(.true, from: start) }
+                case UInt8(ascii: "f"):
+                    guard word("false") else { return false }
+                    if recording { node(.false, from: start) }
+                case UInt8(ascii: "n"):
+                    guard word("null") else { return false }
+                    if recording { node(.null, from: start) }
                 default:
                     guard number() else { return false }
+                    if recording { node(.number, from: start) }
                 }
                 // After a value: close containers or go on to the next member.
                 while true {
@@ -113,13 +145,23 @@ public enum JSONValidation {
                     guard b[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
                     i += 1
                     depth -= 1
+                    if recording { close() }
                 }
             }
         }
 
+        /// The innermost open container ends here: its subtree ends at the next node.
+        mutating func close() {
+            let index = open.removeLast()
+            nodes[index].end = i
+            nodes[index].next = nodes.count
+        }
+
         /// `"key"` `:` and the space before the value.
         mutating func key() -> Bool {
+            let start = i
             guard i < b.count, b[i] == UInt8(ascii: "\""), string() else { return false }
+            if recording { node(.string, from: start) }
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
             i += 1
@@ -174,6 +216,7 @@ public enum JSONValidation {
         /// past U+10FFFF).
         mutating func string() -> Bool {
             i += 1
+            sawEscape = false
             while i < b.count {
                 let c = b[i]
                 switch c {
@@ -182,6 +225,7 @@ public enum JSONValidation {
                     return true
                 case UInt8(ascii: "\\"):
                     guard i + 1 < b.count else { return false }
+                    sawEscape = true
                     switch b[i + 1] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                          UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):

@@ -353,6 +353,14 @@ public final class RecordDecoder {
     /// Starts a JSON value at the beginning of a line. Returns false when the line is not
     /// JSON after all (then it is decoded as text).
     private func startJSON(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) -> Bool {
+        // Most JSON input is one value per line (NDJSON, journal JSON): checked and indexed in
+        // one pass. Anything else (a value over several lines, several on a line, not JSON)
+        // goes through the scanner below, which frames it first.
+        if let value = JSONValue.parse(Array(bytes)) {
+            jsonStartLine = number
+            emitJSONValue(value, text: bytes.trimmed, emit: emit)
+            return true
+        }
         json = JSONScanner()
         jsonBuffer.removeAll(keepingCapacity: true)
         jsonLines.removeAll()
@@ -420,11 +428,16 @@ public final class RecordDecoder {
             malformedJSON += 1
             return
         }
+        jsonBuffer.withUnsafeBytes { emitJSONValue(value, text: $0, emit: emit) }
+    }
+
+    /// The records of a JSON value (`text`: its bytes) starting at `jsonStartLine`.
+    private func emitJSONValue(_ value: JSONValue, text: UnsafeRawBufferPointer, emit: (Record) -> Void) {
         switch JSONRecords.decode(value, source: source, line: jsonStartLine, years: options.years, keys: options.keys) {
         case .records(let records):
             if records.isEmpty {
                 // A JSON value with nothing we know: keep it as text rather than lose it.
-                emit(Record(message: String(decoding: jsonBuffer, as: UTF8.self), format: .plain, source: source, line: jsonStartLine))
+                emit(Record(message: String(decoding: text, as: UTF8.self), format: .plain, source: source, line: jsonStartLine))
             }
             for var r in records {
                 if r.namespace == nil { r.namespace = pathMetadata.namespace }

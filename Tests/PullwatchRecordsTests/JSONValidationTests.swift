@@ -85,29 +85,34 @@ import PullwatchRecords
 
 /// `JSONValue.parse` reads what Foundation reads, into Swift values.
 @Suite struct JSONValueTests {
-    /// Foundation's value as a `JSONValue`, to compare (numbers by value, members sorted).
-    static func fromFoundation(_ any: Any) -> JSONValue {
+    /// A value tree to compare: members sorted (the last of a repeated key), numbers as Doubles,
+    /// booleans as 1 and 0 (Foundation's booleans are NSNumbers).
+    indirect enum Tree: Equatable {
+        case object([String: Tree]), array([Tree]), string(String), number(Double), null
+    }
+
+    static func tree(_ any: Any) -> Tree {
         switch any {
-        case let d as [String: Any]: return .object(d.keys.sorted().map { .init(key: $0, value: fromFoundation(d[$0]!)) })
-        case let a as [Any]: return .array(a.map(fromFoundation))
+        case let d as [String: Any]: return .object(d.mapValues(tree))
+        case let a as [Any]: return .array(a.map(tree))
         case let s as String: return .string(s)
-        case let n as NSNumber: return .number(String(n.doubleValue))
+        case let n as NSNumber: return .number(n.doubleValue)
         default: return .null
         }
     }
 
-    /// The same shape with object members sorted and numbers as Doubles.
-    static func normalized(_ v: JSONValue) -> JSONValue {
-        switch v {
-        case .object(let m):
-            var last: [String: JSONValue] = [:]
-            for x in m { last[x.key] = normalized(x.value) }
-            return .object(last.keys.sorted().map { .init(key: $0, value: last[$0]!) })
-        case .array(let a): return .array(a.map(normalized))
-        case .number(let n): return .number(String(Double(n)!))
-        // Foundation's booleans are NSNumbers: compared as 1 and 0.
-        case .bool(let b): return .number(String(b ? 1.0 : 0.0))
-        default: return v
+    static func tree(_ v: JSONValue) -> Tree {
+        switch v.kind {
+        case .object:
+            var last: [String: Tree] = [:]
+            for m in v.members! { last[m.key] = tree(m.value) }
+            return .object(last)
+        case .array: return .array(v.array!.map(tree))
+        case .string: return .string(v.stringValue!)
+        case .number: return .number(v.double!)
+        case .true: return .number(1)
+        case .false: return .number(0)
+        case .null: return .null
         }
     }
 
@@ -115,21 +120,24 @@ import PullwatchRecords
         #"{"a":[1,2.5,-3e10,0,-0.0,1E+2],"b":{"c":null,"d":true,"e":false}}"#,
         #"{"MESSAGE":"E1122 \"quoted\" \\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00 \u0041","_HOSTNAME":"n"}"#,
         #"{"k":"été — 日本 😀","dup":1,"dup":2}"#, #"[{"x":[]},{},[[]]]"#, #"  {"s" : "a\"b" , "t":"" }  "#,
+        #"{"k\u0065y":"v","n":{"deep":{"er":[1,{"x":"y"}]}}}"#,
     ])
     func readsWhatFoundationReads(_ s: String) throws {
         let ours = try #require(JSONValue.parse(Array(s.utf8)))
         let theirs = try JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed])
-        #expect(Self.normalized(ours) == Self.fromFoundation(theirs))
+        #expect(Self.tree(ours) == Self.tree(theirs))
     }
 
     @Test func lookupAndText() throws {
-        let v = try #require(JSONValue.parse(Array(#"{"a":{"b":"x"},"n":12,"f":1.5,"e":"","d":1,"d":2}"#.utf8)))
+        let v = try #require(JSONValue.parse(Array(#"{"a":{"b":"x"},"n":12,"f":1.5,"e":"","d":1,"d":2,"k\u0065y":"v"}"#.utf8)))
         #expect(v[["a", "b"]]?.text == "x")
         #expect(v["n"]?.text == "12" && v["n"]?.int == 12 && v["f"]?.int == 1 && v["f"]?.double == 1.5)
         #expect(v["e"]?.text == nil && v["e"]?.stringValue == "")
         #expect(v["d"]?.int == 2)
-        #expect(v["missing"] == nil && v[["a", "b", "c"]] == nil)
-        #expect(JSONValue.parse(Array("[true,false,null]".utf8)) == .array([.bool(true), .bool(false), .null]))
+        #expect(v["key"]?.text == "v")
+        #expect(v["missing"] == nil && v[["a", "b", "c"]] == nil && v["a"]?["b"]?["c"] == nil)
+        let list = try #require(JSONValue.parse(Array("[true,false,null]".utf8)))
+        #expect(list.array?.map(\.kind) == [.true, .false, .null] && list.array?.first?.bool == true)
     }
 
     @Test func aLoneSurrogateIsReplaced() throws {
