@@ -159,6 +159,91 @@ public struct AttemptRollup: Codable, Sendable, Equatable {
     }
 }
 
+extension AttemptRollup {
+    /// The attempt as JSON, written directly (state commits write one per changed attempt;
+    /// `JSONEncoder` was a tenth of a busy sink's time). `JSONDecoder` reads it as the
+    /// synthesized `Decodable` does: property names as keys, nil properties left out.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter()
+        w.open()
+        w.member("node", node)
+        w.member("imageKey", imageKey)
+        w.member("start", start)
+        w.member("end", end)
+        w.member("cause", cause.rawValue)
+        w.member("registry", registry)
+        w.member("repository", repository)
+        w.member("imageName", imageName)
+        w.member("namedAt", namedAt)
+        w.member("records", Int64(records))
+        w.member("backoffOnly", backoffOnly)
+        w.member("lineFailures", lineFailures)
+        w.member("eventFailures", Int64(eventFailures))
+        w.member("pods", pods)
+        w.member("shapes", shapes)
+        w.key("samples")
+        w.bytes.append(UInt8(ascii: "["))
+        for (i, sample) in samples.enumerated() {
+            if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.string(sample)
+        }
+        w.bytes.append(UInt8(ascii: "]"))
+        w.close()
+        return w.bytes
+    }
+}
+
+/// A minimal JSON object writer for `AttemptRollup.jsonBytes`.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+    private var first = true
+
+    mutating func open() { bytes.reserveCapacity(256); bytes.append(UInt8(ascii: "{")) }
+    mutating func close() { bytes.append(UInt8(ascii: "}")) }
+
+    mutating func key(_ k: StaticString) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    mutating func member(_ k: StaticString, _ v: String?) { if let v { key(k); string(v) } }
+    mutating func member(_ k: StaticString, _ v: Int64?) { if let v { key(k); bytes.append(contentsOf: String(v).utf8) } }
+    mutating func member(_ k: StaticString, _ v: Bool) { key(k); bytes.append(contentsOf: (v ? "true" : "false").utf8) }
+
+    mutating func member(_ k: StaticString, _ v: [String: Int]) {
+        key(k)
+        bytes.append(UInt8(ascii: "{"))
+        for (i, (name, n)) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(name)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: String(n).utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A JSON string: `"` and `\` escaped, control bytes as `\u00XX`, the rest as UTF-8.
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\")); bytes.append(c)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(c >> 4)]); bytes.append(hex[Int(c & 0xF)])
+            default:
+                bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
 /// A Kubernetes Event object's occurrence count as seen at some time: the unit in which event
 /// deltas are computed (DESIGN.md: an object seen again with a higher count adds the
 /// difference). Sightings are kept per (object, count), the earliest one wins, so the deltas do

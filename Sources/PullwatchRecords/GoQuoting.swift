@@ -8,14 +8,17 @@ public enum GoQuoting {
         c.index += 1
         var out: [UInt8] = []
         out.reserveCapacity(min(c.bytes.count - c.index, 256))
-        while let b = c.peek {
+        let bytes = c.bytes
+        while c.index < bytes.count {
+            // The run up to the next quote or escape, at once.
+            let run = c.index
+            while c.index < bytes.count, bytes[c.index] != UInt8(ascii: "\""), bytes[c.index] != UInt8(ascii: "\\") { c.index += 1 }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<c.index]))
+            guard c.index < bytes.count else { break }
+            let b = bytes[c.index]
             c.index += 1
             if b == UInt8(ascii: "\"") { return out }
-            if b == UInt8(ascii: "\\") {
-                unescape(&c, into: &out)
-            } else {
-                out.append(b)
-            }
+            unescape(&c, into: &out)
         }
         return out
     }

@@ -182,14 +182,14 @@ public final class StateStore: @unchecked Sendable {
             if let a = state.open[key] {
                 try db.cachedStatement(sql: "INSERT INTO open_attempt (key, json) VALUES (?, ?) "
                                    + "ON CONFLICT(key) DO UPDATE SET json = excluded.json")
-                    .execute(arguments: [key, try encoder.encode(a)])
+                    .execute(arguments: [key, Data(a.jsonBytes())])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM open_attempt WHERE key = ?").execute(arguments: [key])
             }
         }
         for a in c.finalized where a.cause != .backoff && a.start != nil {
             try db.cachedStatement(sql: "INSERT INTO recent_attempt (start, json) VALUES (?, ?)")
-                .execute(arguments: [a.start, try encoder.encode(a)])
+                .execute(arguments: [a.start, Data(a.jsonBytes())])
         }
         if !c.finalized.isEmpty, let newest = state.newest {
             try db.cachedStatement(sql: "DELETE FROM recent_attempt WHERE start < ?").execute(arguments: [newest - Incidents.indexSpan])
@@ -197,7 +197,7 @@ public final class StateStore: @unchecked Sendable {
         for a in c.deferredAdded {
             try db.cachedStatement(sql: "INSERT INTO deferred_attempt (key, json) VALUES (?, ?) "
                                + "ON CONFLICT(key) DO UPDATE SET json = excluded.json")
-                .execute(arguments: [IncidentBuilder.deferredKey(a), try encoder.encode(a)])
+                .execute(arguments: [IncidentBuilder.deferredKey(a), Data(a.jsonBytes())])
         }
         for key in c.deferredPlaced {
             try db.cachedStatement(sql: "DELETE FROM deferred_attempt WHERE key = ?").execute(arguments: [key])

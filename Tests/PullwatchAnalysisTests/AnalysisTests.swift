@@ -254,6 +254,20 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
         return JSONReport.render(copy)
     }
 
+    /// Attempts as the state store writes them read back as they were.
+    @Test func attemptJSONReadsBackWhole() throws {
+        var some = Array(Self.observations.prefix(50).map { AttemptRollup($0, weight: 2) })
+        var odd = some[0]
+        odd.node = nil
+        odd.samples = ["quote \" backslash \\ tab \t nul \u{0} é 😀", ""]
+        odd.pods = ["ns/\"p\"": 3]
+        odd.shapes = [:]
+        some.append(odd)
+        for a in some {
+            #expect(try JSONDecoder().decode(AttemptRollup.self, from: Data(a.jsonBytes())) == a)
+        }
+    }
+
     @Test(arguments: [1, 2, 7])
     func anySplitMergedThroughStateFilesEqualsOneScan(_ seed: UInt64) throws {
         var rng = SplitMix(seed: seed)
