@@ -218,6 +218,9 @@ public enum JSONValidation {
             i += 1
             sawEscape = false
             while i < b.count {
+                // Plain ASCII, the bulk of a log message, in a tight loop.
+                while i < b.count, b[i] >= 0x20, b[i] < 0x80, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
+                guard i < b.count else { break }
                 let c = b[i]
                 switch c {
                 case UInt8(ascii: "\""):

@@ -50,7 +50,10 @@ public enum Redaction {
     static func keyEnds(_ b: UnsafeBufferPointer<UInt8>, at sep: Int) -> Bool {
         var end = sep
         while end > 0, b[end - 1] == 0x20 { end -= 1 }
-        if end > 0, b[end - 1] == UInt8(ascii: "\"") { end -= 1 }
+        let quoted = end > 0 && b[end - 1] == UInt8(ascii: "\"")
+        // `key: value` only for a quoted (JSON) key: prose's colons end here.
+        if !quoted && b[sep] == UInt8(ascii: ":") { return false }
+        if quoted { end -= 1 }
         var t = end
         while t > 0, isKeyByte(b[t - 1]) { t -= 1 }
         while t + 4 <= end {

@@ -53,6 +53,13 @@ public final class StateStore: @unchecked Sendable {
         path = (directory as NSString).appendingPathComponent("pullwatch.sqlite")
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // Write-ahead log: a commit appends to the log and syncs it once (synchronous stays
+        // FULL, so an acknowledged batch survives power loss), where a rollback journal
+        // creates, syncs and deletes a journal file on every commit; readers (`report --state`)
+        // do not block the writer.
+        config.prepareDatabase { db in
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        }
         db = try DatabaseQueue(path: path, configuration: config)
         let applied = try db.read { db -> [String] in
             guard try db.tableExists("grdb_migrations") else { return [] }
