@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules follow the data flow of DESIGN.md; none imports a later stage:
-// CZlib/CPCRE2 (C shims) → PullwatchIO → PullwatchRecords → PullwatchRules → pullwatch (CLI glue).
+// CZlib/CIsal/CVectorscan/CPCRE2 (C shims) → PullwatchIO → PullwatchRecords → PullwatchRules → pullwatch (CLI glue).
 let package = Package(
     name: "pullwatch",
     platforms: [.macOS(.v13)],
@@ -23,7 +23,11 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8",
                        providers: [.apt(["libpcre2-dev"])]),
-        .target(name: "PullwatchIO", dependencies: ["CZlib"]),
+        .systemLibrary(name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal",
+                       providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CVectorscan", path: "Sources/CVectorscan", pkgConfig: "libhs",
+                       providers: [.apt(["libvectorscan-dev"])]),
+        .target(name: "PullwatchIO", dependencies: ["CZlib", "CIsal", "CVectorscan"]),
         .target(name: "PullwatchRecords", dependencies: ["PullwatchIO"]),
         .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2", "Yams"],
                 plugins: ["EmbedRulesPlugin"]),

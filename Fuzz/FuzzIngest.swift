@@ -30,6 +30,35 @@ public func fuzzIngest(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var gzBytes: [UInt8] = [0x1f, 0x8b] + bytes
     if bytes.first.map({ $0 & 1 == 0 }) == true { gzBytes = bytes }
     Ingest.read(GzipReader(ChunkedReader(gzBytes, chunkSizes: [chunk]), ratioLimit: .network), name: "fuzz-raw", options: options) { _ in }
+    // ISA-L (the default) and zlib (the reference) give the same bytes and the same kind of error.
+    let isal = inflated(gzBytes, chunk: chunk, engine: .isal), zlib = inflated(gzBytes, chunk: chunk, engine: .zlib)
+    let shorter = min(isal.bytes.count, zlib.bytes.count)
+    precondition(isal.error == zlib.error && isal.bytes.prefix(shorter) == zlib.bytes.prefix(shorter),
+                 "inflate engines disagree: isal \(isal.error) \(isal.bytes.count) bytes, zlib \(zlib.error) \(zlib.bytes.count) bytes")
+    precondition(isal.error != "none" || isal.bytes == zlib.bytes, "inflate engines decode a whole stream differently")
     _ = ImageReference.parse(String(decoding: bytes.prefix(300), as: UTF8.self))
     return 0
+}
+
+/// Everything a gzip decoder yields, and the kind of error that ended it.
+private func inflated(_ gz: [UInt8], chunk: Int, engine: InflateEngine) -> (bytes: [UInt8], error: String) {
+    let reader = GzipReader(ChunkedReader(gz, chunkSizes: [chunk]), ratioLimit: .network, engine: engine)
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 14)
+    while true {
+        do {
+            let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if n == 0 { return (out, "none") }
+            out += buffer[..<n]
+        } catch let e as GzipError {
+            switch e {
+            case .truncated: return (out, "truncated")
+            case .corrupt: return (out, "corrupt")
+            case .trailingGarbage: return (out, "trailing")
+            case .ratioExceeded: return (out, "ratio")
+            }
+        } catch {
+            return (out, "other")
+        }
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds two fuzzers with swiftc -sanitize=fuzzer,address (module by module, the way SwiftPM
-# would) and runs each for SECONDS (default 300): fuzz-ingest over the read path (gzip,
-# framing, record parsers) and fuzz-rules over the rule path (YAML rule files, PCRE2,
+# would) and runs each for SECONDS (default 300): fuzz-ingest over the read path (gzip with
+# ISA-L checked against zlib, framing, record parsers) and fuzz-rules over the rule path (YAML rule files, PCRE2,
 # classification of arbitrary bytes, image extraction, drafts). Crashes land in
 # .build-fuzz/artifacts/.
 set -euo pipefail
@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-300}
 OUT=.build-fuzz
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
-FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$OUT" -I Sources/CZlib -I Sources/CPCRE2)
+FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$OUT" -I Sources/CZlib -I Sources/CIsal -I Sources/CVectorscan -I Sources/CPCRE2
+       $(pkg-config --cflags-only-I libhs | sed "s/-I/-Xcc -I/g"))
 
 build_module() { # name, sources...
   local name=$1; shift
@@ -34,7 +35,7 @@ swiftc "${FLAGS[@]}" -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" -module-name Yams
 build_module PullwatchRules Sources/PullwatchRules/*.swift "$OUT/EmbeddedRules.swift" -I "$YAMS/CYaml/include"
 swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzIngest Fuzz/FuzzIngest.swift \
   "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
-  -lz -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
+  -lz -lisal -lhs -lstdc++ -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
 
 # Seeds: small real-shaped inputs, split into pieces libFuzzer can grow from.
 if [ -z "$(ls -A "$OUT/corpus")" ]; then
@@ -51,7 +52,7 @@ fi
 # The rule path.
 swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzRules Fuzz/FuzzRules.swift \
   "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
-  -lz -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
+  -lz -lisal -lhs -lstdc++ -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
 mkdir -p "$OUT/corpus-rules"
 if [ -z "$(ls -A "$OUT/corpus-rules")" ]; then
   # Rule files (first byte 0: a rule file) and log lines (first byte 1) as seeds.

@@ -3,6 +3,7 @@
 
     generate.py samples OUTDIR            the small committed archive in samples/
     generate.py bench OUT.log SIZE_MB     one large journal (plain text; gzip it yourself)
+    generate.py bench-hard OUT.log SIZE_MB   the same, ordinary lines all saying image/pull/failed
     generate.py noise OUT.log LINES       ordinary lines only (for allocation counting)
 
 Deterministic (fixed seed). Message texts follow real kubelet, containerd, CRI-O and
@@ -174,8 +175,36 @@ class Journal:
         self.kubelet(node, "E", "pod_workers.go:1298", f'"Error syncing pod, skipping" err={goq("failed to " + chr(34) + "StartContainer" + chr(34) + " for " + chr(34) + "app" + chr(34) + " with ImagePullBackOff: " + goq("Back-off pulling image " + goq(image)))} pod="{ns}/{pod}" podUID="{R.getrandbits(64):016x}"')
 
 
-def journal(out, start, lines, failure_every):
-    j = Journal(out, start)
+class HardJournal(Journal):
+    """Ordinary lines a literal gate cannot reject by its common words: every one says image,
+    pull, failed or Error syncing pod (successful pulls, crash loops, probe and GC failures),
+    ~320 bytes long."""
+
+    def noise(self, node):
+        pod = f"{R.choice(['web', 'api', 'cart', 'search', 'worker'])}-{R.randint(1000,9999):x}"
+        ns = R.choice(NAMESPACES)
+        uid = f"{R.getrandbits(128):032x}"
+        img = R.choice(["docker.io/library/nginx:1.27", "registry.k8s.io/pause:3.9", "quay.io/prometheus/prometheus:v2.54.1",
+                        "ghcr.io/acme/api:2.14.1", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/cart:7f3a9c1"])
+        kind = R.randrange(8)
+        if kind in (0, 1):
+            Journal.noise(self, node)
+        elif kind == 2:
+            self.kubelet(node, "I", "event.go:389", f'"Event occurred" object="{ns}/{pod}" fieldPath="spec.containers{{app}}" kind="Pod" apiVersion="v1" type="Normal" reason="Pulled" message="Successfully pulled image \\"{img}\\" in {R.uniform(0.3, 9):.3f}s ({R.uniform(0.3, 9):.3f}s including waiting). Image size: {R.randint(10**6, 10**9)} bytes."')
+        elif kind == 3:
+            self.kubelet(node, "I", "event.go:389", f'"Event occurred" object="{ns}/{pod}" fieldPath="spec.containers{{app}}" kind="Pod" apiVersion="v1" type="Normal" reason="Pulling" message="Pulling image \\"{img}\\"" podUID="{uid}"')
+        elif kind == 4:
+            self.kubelet(node, "E", "pod_workers.go:1298", f'"Error syncing pod, skipping" err="failed to \\"StartContainer\\" for \\"app\\" with CrashLoopBackOff: \\"back-off 2m40s restarting failed container=app pod={pod}_{ns}({uid})\\"" pod="{ns}/{pod}" podUID="{uid}" image="{img}"')
+        elif kind == 5:
+            self.kubelet(node, "E", "kubelet.go:1561", f'"Image garbage collection failed once. Stats initialization may not have completed yet" err="failed to get imageFs info: unable to find data in memory cache" node="{node}" images={R.randint(20, 90)} pulled={R.randint(0, 5)}')
+        elif kind == 6:
+            self.containerd(node, "info", f"ImageUpdate event name:\"{img}\" labels:{{key:\"io.cri-containerd.image\" value:\"managed\"}}", pull="done", failed="0", duration=f"{R.uniform(0.3, 9):.3f}s")
+        else:
+            self.kubelet(node, "I", "prober.go:107", f'"Probe failed" probeType="Liveness" pod="{ns}/{pod}" podUID="{uid}" containerName="app" probeResult="failure" output="Get \\"http://10.{R.randint(0,255)}.{R.randint(0,255)}.{R.randint(1,254)}:8080/healthz\\": context deadline exceeded (image {img})"')
+
+
+def journal(out, start, lines, failure_every, journal_class=Journal):
+    j = journal_class(out, start)
     causes = list(IMAGES)
     written = 0
     # Each incident lives on a node set and a time window; failures repeat with back-off.
@@ -368,14 +397,15 @@ def noise(out, lines):
         j.noise(R.choice(NODES))
 
 
-def bench(out, size_mb):
+def bench(out, size_mb, journal_class=Journal):
     start = 1795341600.0
     target = size_mb * 1024 * 1024
     with open(out, "w") as f:
-        # failure_every=1000 gives ~0.5 % failure lines (each failure writes ~5 lines).
+        # failure_every=1000 gives ~0.5 % failure lines (each failure writes ~5 lines), spread
+        # evenly: every 1 MiB holds several.
         t = start
         while f.tell() < target:
-            t = journal(f, t, 20000, 1000)
+            t = journal(f, t, 20000, 1000, journal_class)
 
 
 if __name__ == "__main__":
@@ -386,5 +416,7 @@ if __name__ == "__main__":
             noise(f, int(sys.argv[3]))
     elif len(sys.argv) >= 4 and sys.argv[1] == "bench":
         bench(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) >= 4 and sys.argv[1] == "bench-hard":
+        bench(sys.argv[2], int(sys.argv[3]), HardJournal)
     else:
         sys.exit(__doc__)

@@ -3,12 +3,12 @@
 #   scripts/install-deps.sh [build|test|bench|fuzz]...   (build is always included)
 set -euo pipefail
 
-want=(libpcre2-dev zlib1g-dev libsqlite3-dev pkg-config)
+want=(libpcre2-dev zlib1g-dev libisal-dev libvectorscan-dev libsqlite3-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;
     test) want+=(systemd-journal-remote bc rsyslog curl bsdutils) ;;
-    bench) want+=(pigz ripgrep time bc) ;;
+    bench) want+=(pigz isal ripgrep time bc) ;;
     fuzz) want+=() ;;
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;
   esac

@@ -1,4 +1,13 @@
+import CIsal
 import CZlib
+
+/// Which inflate implementation decodes a gzip stream.
+public enum InflateEngine: Sendable {
+    /// ISA-L's igzip (`isal_inflate`): about twice as fast as zlib; the default.
+    case isal
+    /// zlib: the reference decoder (differential tests and the fuzzer compare the two).
+    case zlib
+}
 
 /// Streaming gzip decoder over another `ByteReader`.
 ///
@@ -7,12 +16,15 @@ import CZlib
 /// - A truncated or corrupt member throws `GzipError` naming the compressed byte offset;
 ///   every byte decoded before it has already been returned.
 /// - `ratioLimit` refuses output that outgrows the input by more than the policy allows.
+/// - `engine` chooses ISA-L (default) or zlib; both give the same bytes and the same errors.
 public final class GzipReader: ByteReader {
     private let upstream: any ByteReader
     private let ratioLimit: DecompressionRatioLimit
-    // One owner per C resource: the z_stream lives at a stable heap address (zlib keeps
-    // a back pointer to it) and is freed in deinit.
-    private let stream: UnsafeMutablePointer<z_stream>
+    private let engine: InflateEngine
+    // One owner per C resource: the decoder states live at stable heap addresses (zlib keeps
+    // a back pointer to its stream) and are freed in deinit.
+    private let zstream: UnsafeMutablePointer<z_stream>?
+    private let istate: UnsafeMutablePointer<inflate_state>?
     private let input: UnsafeMutableRawBufferPointer
     private var inputStart = 0      // unread input is input[inputStart..<inputEnd]
     private var inputEnd = 0
@@ -31,18 +43,28 @@ public final class GzipReader: ByteReader {
     /// Decodes gzip data read from `upstream`; `inputBufferSize` bytes of compressed input
     /// are buffered at a time.
     public init(_ upstream: any ByteReader, ratioLimit: DecompressionRatioLimit = .unlimited,
-                inputBufferSize: Int = 128 * 1024) {
+                inputBufferSize: Int = 128 * 1024, engine: InflateEngine = .isal) {
         self.upstream = upstream
         self.ratioLimit = ratioLimit
-        self.stream = .allocate(capacity: 1)
-        self.stream.initialize(to: z_stream())
+        self.engine = engine
+        switch engine {
+        case .zlib:
+            zstream = .allocate(capacity: 1)
+            zstream!.initialize(to: z_stream())
+            istate = nil
+        case .isal:
+            zstream = nil
+            istate = .allocate(capacity: 1)
+            isal_inflate_init(istate!)
+        }
         self.input = .allocate(byteCount: max(inputBufferSize, 64), alignment: 16)
     }
 
     deinit {
-        if state == .inMember { inflateEnd(stream) }
-        stream.deinitialize(count: 1)
-        stream.deallocate()
+        if state == .inMember { endEngine() }
+        zstream?.deinitialize(count: 1)
+        zstream?.deallocate()
+        istate?.deallocate()
         input.deallocate()
     }
 
@@ -77,6 +99,7 @@ public final class GzipReader: ByteReader {
                 let b0 = input[inputStart]
                 let b1 = available > 1 ? input[inputStart + 1] : 0
                 if b0 == 0x1f && b1 == 0x8b {
+                    try checkHeader()
                     try startMember()
                 } else if membersCompleted > 0 && b0 == 0 {
                     try skipZeroPadding()
@@ -95,21 +118,102 @@ public final class GzipReader: ByteReader {
         }
     }
 
-    private func startMember() throws {
-        stream.pointee = z_stream()
-        let rc = pw_inflate_init_gzip(stream)
-        guard rc == Z_OK else {
+    /// The member header's method and flags, judged as soon as they are here (zlib does;
+    /// ISA-L would wait for the whole header), so both engines fail alike on a bad header.
+    private func checkHeader() throws {
+        while inputEnd - inputStart < 4 && !upstreamEOF { try fill() }
+        let available = inputEnd - inputStart
+        if available > 2 && input[inputStart + 2] != 8 {
             state = .finished
-            throw GzipError.zlib(code: rc, message: "inflateInit failed", offset: position)
+            throw GzipError.corrupt(code: Z_DATA_ERROR, message: "unknown compression method", offset: position + 2)
+        }
+        if available > 3 && input[inputStart + 3] & 0xE0 != 0 {
+            state = .finished
+            throw GzipError.corrupt(code: Z_DATA_ERROR, message: "unknown header flags set", offset: position + 3)
+        }
+    }
+
+    private func startMember() throws {
+        switch engine {
+        case .zlib:
+            zstream!.pointee = z_stream()
+            let rc = pw_inflate_init_gzip(zstream!)
+            guard rc == Z_OK else {
+                state = .finished
+                throw GzipError.corrupt(code: rc, message: "inflateInit failed", offset: position)
+            }
+        case .isal:
+            isal_inflate_reset(istate!)
+            istate!.pointee.crc_flag = UInt32(ISAL_GZIP)
         }
         memberStartOffset = position
         state = .inMember
     }
 
+    private func endEngine() {
+        if engine == .zlib { inflateEnd(zstream!) }
+    }
+
     private func endMember() {
-        inflateEnd(stream)
+        endEngine()
         membersCompleted += 1
         state = .needHeader
+    }
+
+    /// What one call of the engine did.
+    private enum Step { case more, memberEnd, failed(code: Int32, message: String) }
+
+    /// Runs the engine once over `input` into `output`.
+    private func step(_ input: UnsafeMutableRawBufferPointer, _ output: UnsafeMutableRawBufferPointer)
+        -> (consumed: Int, produced: Int, step: Step) {
+        let outCount = min(output.count, Int(UInt32.max))
+        switch engine {
+        case .zlib:
+            let z = zstream!
+            z.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_in = uInt(input.count)
+            z.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_out = uInt(outCount)
+            let rc = inflate(z, Z_NO_FLUSH)
+            let consumed = input.count - Int(z.pointee.avail_in)
+            let produced = outCount - Int(z.pointee.avail_out)
+            switch rc {
+            case Z_OK: return (consumed, produced, .more)
+            case Z_BUF_ERROR:
+                // No progress with input left is an error; with no input left it needs more.
+                return (consumed, produced, produced == 0 && consumed < input.count ? .failed(code: rc, message: "no progress") : .more)
+            case Z_STREAM_END: return (consumed, produced, .memberEnd)
+            default: return (consumed, produced, .failed(code: rc, message: z.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"))
+            }
+        case .isal:
+            let st = istate!
+            st.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            st.pointee.avail_in = UInt32(input.count)
+            st.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            st.pointee.avail_out = UInt32(outCount)
+            let rc = isal_inflate(st)
+            let consumed = input.count - Int(st.pointee.avail_in)
+            let produced = outCount - Int(st.pointee.avail_out)
+            if rc < 0 { return (consumed, produced, .failed(code: rc, message: Self.isalMessage(rc))) }
+            if st.pointee.block_state == ISAL_BLOCK_FINISH { return (consumed, produced, .memberEnd) }
+            if consumed == 0 && produced == 0 && !input.isEmpty {
+                return (consumed, produced, .failed(code: rc, message: "no progress"))
+            }
+            return (consumed, produced, .more)
+        }
+    }
+
+    /// ISA-L's errors in zlib's words.
+    static func isalMessage(_ rc: Int32) -> String {
+        switch rc {
+        case ISAL_INVALID_BLOCK: return "invalid block type or lengths"
+        case ISAL_INVALID_SYMBOL: return "invalid code or symbol"
+        case ISAL_INVALID_LOOKBACK: return "invalid distance too far back"
+        case ISAL_INVALID_WRAPPER: return "incorrect header check"
+        case ISAL_UNSUPPORTED_METHOD: return "unknown compression method"
+        case ISAL_INCORRECT_CHECKSUM: return "incorrect data check"
+        default: return "error \(rc)"
+        }
     }
 
     /// Runs inflate until it produced output, the member ended, or an error.
@@ -118,45 +222,37 @@ public final class GzipReader: ByteReader {
             if inputStart == inputEnd {
                 try fill()
                 if inputStart == inputEnd && upstreamEOF {
-                    inflateEnd(stream)
+                    // ISA-L may still hold decoded bytes: they are returned before the error.
+                    if engine == .isal {
+                        let (_, produced, result) = step(UnsafeMutableRawBufferPointer(rebasing: input[inputStart..<inputStart]), buffer)
+                        decompressedBytes += UInt64(produced)
+                        if case .memberEnd = result { endMember(); return produced }
+                        if produced > 0 { return produced }
+                    }
+                    endEngine()
                     state = .finished
                     throw GzipError.truncated(offset: compressedOffset, memberStart: memberStartOffset)
                 }
             }
-            let availIn = inputEnd - inputStart
-            stream.pointee.next_in = (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_in = uInt(availIn)
-            stream.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
-            let rc = inflate(stream, Z_NO_FLUSH)
-            let consumed = availIn - Int(stream.pointee.avail_in)
+            let (consumed, produced, result) = step(UnsafeMutableRawBufferPointer(rebasing: input[inputStart..<inputEnd]), buffer)
             inputStart += consumed
-            let produced = min(buffer.count, Int(UInt32.max)) - Int(stream.pointee.avail_out)
             decompressedBytes += UInt64(produced)
-            switch rc {
-            case Z_OK, Z_BUF_ERROR:
+            switch result {
+            case .more:
                 try checkRatio()
                 if produced > 0 { return produced }
-                // Z_BUF_ERROR with input left would mean no progress possible; with no input
-                // left it just needs more, which the loop fetches.
-                if rc == Z_BUF_ERROR && inputStart < inputEnd {
-                    let offset = position
-                    inflateEnd(stream); state = .finished
-                    throw GzipError.zlib(code: rc, message: "no progress", offset: offset)
-                }
-            case Z_STREAM_END:
+            case .memberEnd:
                 endMember()
                 try checkRatio()
                 // With no output yet, `read` loops on to the next member (no recursion:
                 // a file of a million empty members must not exhaust the stack).
                 return produced
-            default:
-                let message = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
-                // Report where the bad bytes are: the offset zlib stopped at.
+            case .failed(let code, let message):
+                // Report where the bad bytes are: the offset the decoder stopped at.
                 let offset = position
-                inflateEnd(stream)
+                endEngine()
                 state = .finished
-                throw GzipError.zlib(code: rc, message: message, offset: offset)
+                throw GzipError.corrupt(code: code, message: message, offset: offset)
             }
         }
     }
@@ -165,7 +261,7 @@ public final class GzipReader: ByteReader {
         guard case let .maxRatio(ratio, minimumBytes) = ratioLimit else { return }
         let consumed = max(position, 1)
         if decompressedBytes > minimumBytes && decompressedBytes > ratio * consumed {
-            if state == .inMember { inflateEnd(stream) }
+            if state == .inMember { endEngine() }
             state = .finished
             throw GzipError.ratioExceeded(ratio: ratio, decompressed: decompressedBytes, compressed: consumed)
         }
@@ -191,8 +287,8 @@ public final class GzipReader: ByteReader {
 public enum GzipError: Error, Equatable, CustomStringConvertible {
     /// The input ended inside a member.
     case truncated(offset: UInt64, memberStart: UInt64)
-    /// zlib rejected the data (bad header, bad CRC, invalid block...).
-    case zlib(code: Int32, message: String, offset: UInt64)
+    /// The decoder rejected the data (bad header, bad CRC, invalid block...).
+    case corrupt(code: Int32, message: String, offset: UInt64)
     /// Bytes after a complete member that are neither a new member nor zero padding.
     case trailingGarbage(offset: UInt64)
     /// The output outgrew the decompression-ratio limit.
@@ -201,7 +297,7 @@ public enum GzipError: Error, Equatable, CustomStringConvertible {
     /// The compressed byte offset the error refers to.
     public var offset: UInt64 {
         switch self {
-        case .truncated(let o, _), .zlib(_, _, let o), .trailingGarbage(let o): return o
+        case .truncated(let o, _), .corrupt(_, _, let o), .trailingGarbage(let o): return o
         case .ratioExceeded(_, _, let c): return c
         }
     }
@@ -210,7 +306,7 @@ public enum GzipError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .truncated(let offset, let start):
             return "gzip data truncated at compressed byte offset \(offset) (member started at \(start))"
-        case .zlib(_, let message, let offset):
+        case .corrupt(_, let message, let offset):
             return "corrupt gzip data at compressed byte offset \(offset): \(message)"
         case .trailingGarbage(let offset):
             return "unexpected bytes after gzip data at compressed byte offset \(offset)"

@@ -17,8 +17,14 @@ struct RulesCommand: ParsableCommand {
         @OptionGroup var rules: RuleOptions
         @Flag(help: "Print only the patterns, one per line, named groups made plain (for `rg -P -f`, `grep -P`).")
         var patterns = false
+        @Flag(help: "Print only the gate's literals, one per line (for `rg -F -f`).")
+        var literals = false
         func run() throws {
             let set = try rules.load()
+            if literals {
+                for l in set.gate.literals { print(String(decoding: l, as: UTF8.self)) }
+                return
+            }
             if patterns {
                 for r in set.rules {
                     // (?<name>…) → (?:…): other tools reject a group name used twice.

@@ -20,43 +20,45 @@ func lines(_ count: Int, prefix: String = "line") -> [UInt8] {
     Array((1...count).map { "\(prefix) \($0) lorem ipsum dolor sit amet\n" }.joined().utf8)
 }
 
+let engines: [InflateEngine] = [.isal, .zlib]
+
 @Suite struct GzipReaderTests {
-    @Test func decodesOneMember() throws {
+    @Test(arguments: engines) func decodesOneMember(_ engine: InflateEngine) throws {
         let text = lines(1000)
-        let (out, err) = drain(GzipReader(ChunkedReader(GzipCompressor.compress(text))))
+        let (out, err) = drain(GzipReader(ChunkedReader(GzipCompressor.compress(text)), engine: engine))
         #expect(err == nil)
         #expect(out == text)
     }
 
-    @Test func decodesEveryMemberOfAConcatenatedFile() throws {
+    @Test(arguments: engines) func decodesEveryMemberOfAConcatenatedFile(_ engine: InflateEngine) throws {
         let a = lines(500, prefix: "a"), b = lines(300, prefix: "b"), c = [UInt8]()
         let gz = GzipCompressor.compress(a) + GzipCompressor.compress(c) + GzipCompressor.compress(b)
-        let reader = GzipReader(ChunkedReader(gz, chunkSizes: [7, 1, 300]))
+        let reader = GzipReader(ChunkedReader(gz, chunkSizes: [7, 1, 300]), engine: engine)
         let (out, err) = drain(reader, chunk: 33)
         #expect(err == nil)
         #expect(out == a + b)
         #expect(reader.membersCompleted == 3)
     }
 
-    @Test func ignoresTrailingZeroPadding() {
+    @Test(arguments: engines) func ignoresTrailingZeroPadding(_ engine: InflateEngine) {
         let text = lines(10)
-        let (out, err) = drain(GzipReader(ChunkedReader(GzipCompressor.compress(text) + [UInt8](repeating: 0, count: 1000))))
+        let (out, err) = drain(GzipReader(ChunkedReader(GzipCompressor.compress(text) + [UInt8](repeating: 0, count: 1000)), engine: engine))
         #expect(err == nil)
         #expect(out == text)
     }
 
-    @Test func reportsTrailingGarbageWithItsOffset() {
+    @Test(arguments: engines) func reportsTrailingGarbageWithItsOffset(_ engine: InflateEngine) {
         let gz = GzipCompressor.compress(lines(10))
-        let (out, err) = drain(GzipReader(ChunkedReader(gz + Array("junk".utf8))))
+        let (out, err) = drain(GzipReader(ChunkedReader(gz + Array("junk".utf8)), engine: engine))
         #expect(out == lines(10))
         #expect(err as? GzipError == .trailingGarbage(offset: UInt64(gz.count)))
     }
 
-    @Test func truncatedMemberKeepsEverythingDecodedBeforeIt() {
+    @Test(arguments: engines) func truncatedMemberKeepsEverythingDecodedBeforeIt(_ engine: InflateEngine) {
         let text = lines(20000)
         let gz = GzipCompressor.compress(text)
         let cut = Array(gz[..<(gz.count / 2)])
-        let (out, err) = drain(GzipReader(ChunkedReader(cut)))
+        let (out, err) = drain(GzipReader(ChunkedReader(cut), engine: engine))
         guard case .truncated(let offset, let start)? = err as? GzipError else {
             Issue.record("expected truncation, got \(String(describing: err))"); return
         }
@@ -66,11 +68,11 @@ func lines(_ count: Int, prefix: String = "line") -> [UInt8] {
         #expect(Array(text[..<out.count]) == out)
     }
 
-    @Test func corruptMemberNamesTheOffsetAndKeepsTheFirstMember() {
+    @Test(arguments: engines) func corruptMemberNamesTheOffsetAndKeepsTheFirstMember(_ engine: InflateEngine) {
         let first = GzipCompressor.compress(lines(100, prefix: "good"))
         var second = GzipCompressor.compress(lines(5000, prefix: "bad"))
         for i in 40..<60 { second[i] ^= 0x5A }
-        let (out, err) = drain(GzipReader(ChunkedReader(first + second)))
+        let (out, err) = drain(GzipReader(ChunkedReader(first + second), engine: engine))
         #expect(Array(out.prefix(lines(100, prefix: "good").count)) == lines(100, prefix: "good"))
         let e = err as? GzipError
         #expect(e != nil)
@@ -80,20 +82,20 @@ func lines(_ count: Int, prefix: String = "line") -> [UInt8] {
         }
     }
 
-    @Test func ratioLimitRefusesABomb() {
+    @Test(arguments: engines) func ratioLimitRefusesABomb(_ engine: InflateEngine) {
         let bomb = GzipCompressor.compress([UInt8](repeating: 0x41, count: 50 << 20), level: 9)
-        let (out, err) = drain(GzipReader(ChunkedReader(bomb), ratioLimit: .maxRatio(100, minimumBytes: 1 << 20)), chunk: 1 << 16)
+        let (out, err) = drain(GzipReader(ChunkedReader(bomb), ratioLimit: .maxRatio(100, minimumBytes: 1 << 20), engine: engine), chunk: 1 << 16)
         guard case .ratioExceeded? = err as? GzipError else { Issue.record("no ratio error: \(String(describing: err))"); return }
         #expect(out.count < 50 << 20)
     }
 
-    @Test func sameBytesWhateverTheChunking() {
+    @Test(arguments: engines) func sameBytesWhateverTheChunking(_ engine: InflateEngine) {
         let text = lines(3000)
         let gz = GzipCompressor.compress(Array(text[..<50000])) + GzipCompressor.compress(Array(text[50000...]))
         var rng = SystemRandomNumberGenerator()
         let random = (0..<50).map { _ in Int.random(in: 1...700, using: &rng) }
         for sizes in [[], [1], random] {
-            let (out, err) = drain(GzipReader(ChunkedReader(gz, chunkSizes: sizes), inputBufferSize: 64), chunk: 97)
+            let (out, err) = drain(GzipReader(ChunkedReader(gz, chunkSizes: sizes), inputBufferSize: 64, engine: engine), chunk: 97)
             #expect(err == nil)
             #expect(out == text)
         }
@@ -107,5 +109,68 @@ func lines(_ count: Int, prefix: String = "line") -> [UInt8] {
         #expect(drain(plain).0 == text)
         let oneByte = try InputOpener.sniffGzip(ChunkedReader([0x1f]))
         #expect(drain(oneByte).0 == [0x1f])
+    }
+}
+
+/// ISA-L (the default) against zlib (the reference) on good and damaged gzip data.
+@Suite struct InflateDifferentialTests {
+    static func kind(_ e: (any Error)?) -> String {
+        switch e as? GzipError {
+        case nil: return e == nil ? "none" : "other"
+        case .truncated?: return "truncated"
+        case .corrupt?: return "corrupt"
+        case .trailingGarbage?: return "trailing"
+        case .ratioExceeded?: return "ratio"
+        }
+    }
+
+    /// Whole streams give the same bytes; damaged ones end in the same kind of error at the
+    /// same place (truncation, garbage) or in the same member (corruption), and what each
+    /// returned before it is the same decoded stream (one a prefix of the other).
+    @Test func bothEnginesAgree() {
+        var rng = SplitMix(seed: 7)
+        let a = lines(4000, prefix: "alpha"), b = lines(700, prefix: "beta")
+        let members = [GzipCompressor.compress(a, level: 1), GzipCompressor.compress([]), GzipCompressor.compress(b, level: 9)]
+        let whole = members.joined().map { $0 }
+        var cases: [[UInt8]] = [whole, whole + [0, 0, 0], whole + Array("junk".utf8), Array(whole.prefix(1)), []]
+        for _ in 0..<60 {
+            var damaged = whole
+            switch rng.next() % 3 {
+            case 0: damaged = Array(damaged.prefix(Int(rng.next() % UInt64(whole.count))))
+            case 1: damaged[Int(rng.next() % UInt64(whole.count))] ^= UInt8(1 << (rng.next() % 8))
+            default:
+                let at = Int(rng.next() % UInt64(whole.count))
+                for i in at..<min(at + 16, whole.count) { damaged[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            }
+            cases.append(damaged)
+        }
+        for (n, gz) in cases.enumerated() {
+            let chunks = [Int(rng.next() % 500) + 1, Int(rng.next() % 9000) + 1]
+            let (i, ie) = drain(GzipReader(ChunkedReader(gz, chunkSizes: chunks), inputBufferSize: 4096, engine: .isal), chunk: 1 << 14)
+            let (z, ze) = drain(GzipReader(ChunkedReader(gz, chunkSizes: chunks), inputBufferSize: 4096, engine: .zlib), chunk: 1 << 14)
+            #expect(Self.kind(ie) == Self.kind(ze), "case \(n): isal \(String(describing: ie)), zlib \(String(describing: ze))")
+            if ie == nil && ze == nil { #expect(i == z, "case \(n)") }
+            let shorter = min(i.count, z.count)
+            #expect(i.prefix(shorter) == z.prefix(shorter), "case \(n)")
+            switch (ie as? GzipError, ze as? GzipError) {
+            case (.truncated(let o1, let s1)?, .truncated(let o2, let s2)?):
+                #expect(o1 == o2 && s1 == s2, "case \(n)")
+                #expect(i.count == z.count, "case \(n): isal returned \(i.count) bytes before the cut, zlib \(z.count)")
+            case (.trailingGarbage(let o1)?, .trailingGarbage(let o2)?): #expect(o1 == o2, "case \(n)")
+            default: break
+            }
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
