@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules follow the data flow of DESIGN.md; none imports a later stage:
-// CZlib/CIsal/CVectorscan/CPCRE2 (C shims) → PullwatchIO → PullwatchRecords → PullwatchRules → pullwatch (CLI glue).
+// CZlib/CIsal/CPCRE2 (C shims) → PullwatchIO → PullwatchRecords → PullwatchRules → pullwatch (CLI glue).
 let package = Package(
     name: "pullwatch",
     platforms: [.macOS(.v13)],
@@ -25,9 +25,7 @@ let package = Package(
                        providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CIsal", path: "Sources/CIsal", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(name: "CVectorscan", path: "Sources/CVectorscan", pkgConfig: "libhs",
-                       providers: [.apt(["libvectorscan-dev"])]),
-        .target(name: "PullwatchIO", dependencies: ["CZlib", "CIsal", "CVectorscan"]),
+        .target(name: "PullwatchIO", dependencies: ["CZlib", "CIsal"]),
         .target(name: "PullwatchRecords", dependencies: ["PullwatchIO"]),
         .target(name: "PullwatchRules", dependencies: ["PullwatchRecords", "CPCRE2", "Yams"],
                 plugins: ["EmbedRulesPlugin"]),

@@ -9,8 +9,7 @@ cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-300}
 OUT=.build-fuzz
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
-FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$OUT" -I Sources/CZlib -I Sources/CIsal -I Sources/CVectorscan -I Sources/CPCRE2
-       $(pkg-config --cflags-only-I libhs | sed "s/-I/-Xcc -I/g"))
+FLAGS=(-sanitize=fuzzer,address -parse-as-library -O -g -I "$OUT" -I Sources/CZlib -I Sources/CIsal -I Sources/CPCRE2)
 
 build_module() { # name, sources...
   local name=$1; shift
@@ -35,7 +34,7 @@ swiftc "${FLAGS[@]}" -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" -module-name Yams
 build_module PullwatchRules Sources/PullwatchRules/*.swift "$OUT/EmbeddedRules.swift" -I "$YAMS/CYaml/include"
 swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzIngest Fuzz/FuzzIngest.swift \
   "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
-  -lz -lisal -lhs -lstdc++ -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
+  -lz -lisal -lpcre2-8 -o "$OUT/fuzz-ingest" 2> >(grep -v "Cannot export local symbol" >&2)
 
 # Seeds: small real-shaped inputs, split into pieces libFuzzer can grow from.
 if [ -z "$(ls -A "$OUT/corpus")" ]; then
@@ -52,7 +51,7 @@ fi
 # The rule path.
 swiftc "${FLAGS[@]}" -I "$YAMS/CYaml/include" -module-name FuzzRules Fuzz/FuzzRules.swift \
   "$OUT/libPullwatchRules.a" "$OUT/libYams.a" "$OUT/libCYaml.a" "$OUT/libPullwatchRecords.a" "$OUT/libPullwatchIO.a" \
-  -lz -lisal -lhs -lstdc++ -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
+  -lz -lisal -lpcre2-8 -o "$OUT/fuzz-rules" 2> >(grep -v "Cannot export local symbol" >&2)
 mkdir -p "$OUT/corpus-rules"
 if [ -z "$(ls -A "$OUT/corpus-rules")" ]; then
   # Rule files (first byte 0: a rule file) and log lines (first byte 1) as seeds.

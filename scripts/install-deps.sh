@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh [build|test|bench|fuzz]...   (build is always included)
 set -euo pipefail
 
-want=(libpcre2-dev zlib1g-dev libisal-dev libvectorscan-dev libsqlite3-dev pkg-config)
+want=(libpcre2-dev zlib1g-dev libisal-dev libsqlite3-dev pkg-config)
 for group in "$@"; do
   case "$group" in
     build) ;;

@@ -1,4 +1,3 @@
-import CVectorscan
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,119 +5,198 @@ import Darwin
 #endif
 
 /// Finds occurrences of any of a set of byte literals in a buffer in one pass — the gate's
-/// engine: a Vectorscan (portable Hyperscan) literal database in block mode, compiled once
-/// from the rules' literals (`hs_compile_lit_multi`: bytes as they are, no regex syntax).
+/// engine (after the multi-literal prefilters of ripgrep and Hyperscan, much simplified).
 ///
-/// Every occurrence is reported (no literal is "single match"), so a line is never dropped
-/// because another line of its block held the same literal first. Vectorscan needs a scratch
-/// region per concurrent scan: each thread clones one from the set's prototype on first use
-/// and keeps it (thread-local, freed when the thread ends), so a scan allocates nothing.
+/// Each literal is represented by one span of `S` bytes, `S` the length of the shortest
+/// literal: the span whose 4-byte windows are least common in kubelet and runtime logs
+/// (`containerd`, `image` and `failed` are on every other line, so `pinging container registry`
+/// is indexed by `registry`). The span's windows are entered in a 2^18-bit set. The
+/// scan loads one 4-byte window every `stride = S − 3` bytes: an occurrence of a literal covers
+/// its span's S − 3 window starts, so at least one of them is visited. A window whose bit is
+/// set is looked up in a small bucket table of (window, literal, offset) entries and the
+/// literal is compared in full, so the result is exact; rare spans keep those comparisons few,
+/// whatever the number of literals. The scan allocates nothing and touches no
+/// reference-counted object.
 public final class LiteralSet: @unchecked Sendable {
-    // Written once in init and only read afterwards (the scratch is per thread).
+    // All storage is written once in init and only read afterwards; shared by all workers.
+    struct Entry { var window: UInt32; var start: Int32; var length: Int32; var offset: Int32 }
+    private static let bitCount = 1 << 18
+    private static let bucketCount = 1 << 12
+    private let bits: UnsafeMutablePointer<UInt64>
+    /// First stage: the low two bytes of every literal window, direct-indexed (8 KiB, stays in L1).
+    private let pairs: UnsafeMutablePointer<UInt64>
+    private let bucketStart: UnsafeMutablePointer<Int32>   // bucketCount + 1 prefix offsets
+    private let entries: UnsafeMutablePointer<Entry>
+    private let literalBytes: UnsafeMutableRawPointer
+    private let entryCount: Int
+    /// Bytes between probed windows.
+    public let stride: Int
+    /// Literals shorter than 4 bytes (`EOF`): found by `memchr` on their rarest byte (`anchor`),
+    /// then compared whole.
+    private let short: [(literal: [UInt8], anchor: Int)]
     /// The literals searched for (empty ones dropped).
     public let literals: [[UInt8]]
-    private let database: OpaquePointer?
-    private let prototype: OpaquePointer?
-    private let lengths: UnsafeMutablePointer<Int>
-    private var scratchKey = pthread_key_t()
-    /// Bytes given to one `hs_scan` call (its length is 32-bit); longer buffers are scanned in
-    /// overlapping pieces.
-    static let maxPiece = 1 << 30
 
     /// A set of `literals` (empty ones are ignored).
     public init(_ literals: [[UInt8]]) {
         self.literals = literals.filter { !$0.isEmpty }
-        lengths = .allocate(capacity: max(self.literals.count, 1))
-        for (i, l) in self.literals.enumerated() { lengths[i] = l.count }
-        guard !self.literals.isEmpty else {
-            database = nil; prototype = nil
-            return
+        let usable = literals.filter { $0.count >= 4 }
+        short = literals.filter { !$0.isEmpty && $0.count < 4 }.map { l in
+            (l, l.indices.min { LiteralSet.commonness(l[$0]) < LiteralSet.commonness(l[$1]) }!)
         }
-        var db: OpaquePointer?
-        var compileError: UnsafeMutablePointer<hs_compile_error_t>?
-        let count = self.literals.count
-        // Stable pointers to every literal's bytes for the duration of the compile.
-        let storage = self.literals.map { l -> UnsafeMutablePointer<CChar> in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: l.count)
-            l.withUnsafeBytes { p.update(from: $0.bindMemory(to: CChar.self).baseAddress!, count: l.count) }
-            return p
+        stride = max(1, (usable.map(\.count).min() ?? 4) - 3)
+        let total = usable.reduce(0) { $0 + $1.count }
+        let literalStorage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        literalBytes = literalStorage
+        let bitStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: LiteralSet.bitCount / 64)
+        bitStorage.initialize(repeating: 0, count: LiteralSet.bitCount / 64)
+        bits = bitStorage
+        let pairStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: 65536 / 64)
+        pairStorage.initialize(repeating: 0, count: 65536 / 64)
+        pairs = pairStorage
+        var all: [(bucket: Int, entry: Entry)] = []
+        var at = 0
+        let span = stride + 3
+        for lit in usable {
+            lit.withUnsafeBytes { (literalStorage + at).copyMemory(from: $0.baseAddress!, byteCount: lit.count) }
+            let first = LiteralSet.rarestSpan(of: lit, length: span)
+            for offset in first...(first + span - 4) {
+                let v = UInt32(lit[offset]) | UInt32(lit[offset + 1]) << 8 | UInt32(lit[offset + 2]) << 16 | UInt32(lit[offset + 3]) << 24
+                let h = LiteralSet.hash(v)
+                bitStorage[h >> 6] |= 1 << UInt64(h & 63)
+                let p = Int(v & 0xFFFF)
+                pairStorage[p >> 6] |= 1 << UInt64(p & 63)
+                all.append((h & (LiteralSet.bucketCount - 1),
+                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset))))
+            }
+            at += lit.count
         }
-        defer { storage.forEach { $0.deallocate() } }
-        var expressions: [UnsafePointer<CChar>?] = storage.map { UnsafePointer($0) }
-        var flags = [UInt32](repeating: 0, count: count)
-        var ids = (0..<count).map(UInt32.init)
-        var lens = self.literals.map(\.count)
-        let rc = hs_compile_lit_multi(&expressions, &flags, &ids, &lens, UInt32(count), UInt32(HS_MODE_BLOCK), nil, &db, &compileError)
-        guard rc == HS_SUCCESS, let db else {
-            let message = compileError.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "error \(rc)"
-            if let compileError { hs_free_compile_error(compileError) }
-            // The literals are plain bytes: only a failed allocation or a broken library gets here.
-            fatalError("Vectorscan could not compile the gate's \(count) literals: \(message)")
+        all.sort { $0.bucket < $1.bucket }
+        entryCount = all.count
+        entries = .allocate(capacity: max(all.count, 1))
+        for (i, e) in all.enumerated() { (entries + i).initialize(to: e.entry) }
+        bucketStart = .allocate(capacity: LiteralSet.bucketCount + 1)
+        var k = 0
+        for b in 0...LiteralSet.bucketCount {
+            while k < all.count && all[k].bucket < b { k += 1 }
+            bucketStart[b] = Int32(k)
         }
-        database = db
-        var scratch: OpaquePointer?
-        guard hs_alloc_scratch(db, &scratch) == HS_SUCCESS, let scratch else { fatalError("Vectorscan: no scratch memory") }
-        prototype = scratch
-        pthread_key_create(&scratchKey) { hs_free_scratch(OpaquePointer($0)) }
     }
 
     deinit {
-        // Other threads' clones stay until those threads end (a rules reload, not a loop).
-        if let own = pthread_getspecific(scratchKey) { hs_free_scratch(OpaquePointer(own)) }
-        if database != nil { pthread_key_delete(scratchKey) }
-        hs_free_scratch(prototype)
-        hs_free_database(database)
-        lengths.deallocate()
+        bits.deallocate(); pairs.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
     }
 
-    /// This thread's scratch region.
-    private func scratch() -> OpaquePointer? {
-        if let own = pthread_getspecific(scratchKey) { return OpaquePointer(own) }
-        var clone: OpaquePointer?
-        guard hs_clone_scratch(prototype, &clone) == HS_SUCCESS, let clone else { fatalError("Vectorscan: no scratch memory") }
-        pthread_setspecific(scratchKey, UnsafeRawPointer(clone))
-        return clone
+    @inline(__always) static func window(_ b: [UInt8], _ i: Int) -> UInt32 {
+        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 
-    private struct Context {
-        var hit: (Int) -> Bool
-        let lengths: UnsafeMutablePointer<Int>
-        let base: Int
+    /// The start of the `length`-byte stretch of `literal` with the fewest common windows
+    /// (ties: the earliest).
+    static func rarestSpan(of literal: [UInt8], length: Int) -> Int {
+        guard literal.count > length else { return 0 }
+        var best = 0, bestScore = Int.max
+        for start in 0...(literal.count - length) {
+            var score = 0
+            for i in start...(start + length - 4) where common.contains(window(literal, i)) { score += 1 }
+            if score < bestScore { best = start; bestScore = score }
+        }
+        return best
     }
 
-    /// Scans `buffer`, calling `hit` with each occurrence's start offset until it returns false.
-    private func scan(_ buffer: UnsafeRawBufferPointer, _ hit: (Int) -> Bool) {
-        guard let database, let base = buffer.baseAddress, buffer.count > 0 else { return }
-        let longest = literals.map(\.count).max() ?? 1
-        let scratch = scratch()
-        withoutActuallyEscaping(hit) { hit in
-            var start = 0
-            while start < buffer.count {
-                let end = min(buffer.count, start + Self.maxPiece)
-                var context = Context(hit: hit, lengths: lengths, base: start)
-                let rc = withUnsafeMutablePointer(to: &context) { ctx in
-                    hs_scan(database, (base + start).assumingMemoryBound(to: CChar.self), UInt32(end - start), 0, scratch, { id, _, to, _, ctx in
-                        let c = ctx!.assumingMemoryBound(to: Context.self)
-                        return c.pointee.hit(c.pointee.base + Int(to) - c.pointee.lengths[Int(id)]) ? 0 : 1
-                    }, ctx)
+    /// The most frequent 4-byte windows of kubelet, containerd and CRI-O journal text (counted
+    /// on `benchmarks/generate.py` output and `samples/`, digits left out): a literal's span
+    /// avoids them, so ordinary lines rarely reach the exact comparison.
+    static let common: Set<UInt32> = Set([
+        "aine", "iner", "onta", "ntai", "tain", "kube", "cont", " pod", "Nov ", " ip-", " con", " kub", "ubel", "bele", "elet", "\" po",
+        "fail", ".go:", "let[", "me=\"", "nerd", "Cont", "pod=", "mage", " fai", "time", ".io/", "robe", "tart", "od=\"", "ID=\"", "aile",
+        "iled", "led ", " tim", ": ti", "ime=", "Z\" l", "\" le", " lev", "leve", "evel", "vel=", " msg", "msg=", "sg=\"", "el=i", "l=in",
+        "=inf", "info", "nfo ", "fo m", "o ms", "erd[", "ing ", "prob", " pro", " wit", "with", "ith ", " for", "for ", "\" co", "/pro",
+        "io/p", "api-", "imag", "age ", "ube-", "d\" p", "\"kub", "Name", "er.g", "r.go", "cces", "cess", "\"app", "Star", "vent", "podU",
+        "odUI", "dUID", "UID=", " eve", "even", "ailu", "ilur", "lure", "nerI", "arti", "prom", "rome", "omet", "meth", "ethe", "theu",
+        "heus", "work", "orke", "rker", "o/pr", "s.io", " to ", "Imag", " ima", " err", "llin", "ling", "ge \\", "data", "Pull", "illi",
+        "\"Pul", "\" er", " sta", "g=\"P", "=\"Pu", "err=", "rr=\"", "stat", "repo", " in ", "pi-a", " rep", ", re", "e fa", "ame:", "ner ",
+        "ame=", "=\"fa", "epo ", "\" wi", "\\\"sh", "\"sha", "ial ", "\" pr", "ing/", "uber", "acce", "\"fai", "\"Sta", "artC",
+        "rtCo", "tCon",
+        "or \\", "e-ap", "obe ", "ache", "be f", "i-ac", "ent ", "star", "able", "-acc", "olum", "lume", "ume ", "\\\"ku", "be-a", "-api",
+        "Type", "tial", "e=\"a", "arte", "rted", "=\"ap", " cad", "cadv", "advi", "dvis", "viso", "isor", "tats", "rtia", "al f", "l fa",
+        "/kub", "ubep", "bepo", "epod", "pods", ".sli", "slic", "lice", "nerN", "erNa", "rNam", "app\"", "pp\" ", "ng c", "erID", "rID=",
+        "od\" ", "Loop", " gra", "grac", "race", "erio", "riod", "dock", "ocke", "cker", "ker.", "r.io", "regi", "egis", "gist", "istr",
+        "stry", "/lib", "try.", "ker-", "er.i", "\\\"do", "\"doc", "libr", "ibra", "brar", "rary", "ary/", "web-", "cart", "art-", "quay",
+        "uay.", "ay.i", "y.io", "io/l", "o/li", "ngin", "ginx", "\"qua", "/ngi", "eus/", "ry/n", "y/ng", "\\\"qu", "sear", "earc", "arch",
+        "us/p", "s/pr", "rch-", "\"reg", "\\\"re", "ry.k", "o/pa", "/pau", "paus", "ause", "ed t", "d to", "rror", "itor", "D=\"c", "moni"
+    ].map { (w: String) in window(Array(w.utf8), 0) })
+
+    @inline(__always) static func hash(_ v: UInt32) -> Int {
+        Int((v &* 0x9E37_79B1) >> 14) // top 18 bits
+    }
+
+    /// Calls `hit` with the start offset of literal occurrences in `buffer`, in increasing
+    /// order of probe position (an occurrence may be reported more than once).
+    public func forEachHit(in buffer: UnsafeRawBufferPointer, _ hit: (Int) -> Void) {
+        guard let base = buffer.baseAddress else { return }
+        let n = buffer.count
+        let step = stride
+        var i = 0
+        if n >= 4 {
+            let last = n - 4
+            while i <= last {
+                let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                let p = Int(v & 0xFFFF)
+                guard pairs[p >> 6] & (1 << UInt64(p & 63)) != 0 else { i += step; continue }
+                let h = LiteralSet.hash(v)
+                if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
+                    let bucket = h & (LiteralSet.bucketCount - 1)
+                    var e = Int(bucketStart[bucket])
+                    let end = Int(bucketStart[bucket + 1])
+                    while e < end {
+                        let entry = entries[e]
+                        if entry.window == v {
+                            let start = i - Int(entry.offset), length = Int(entry.length)
+                            if start >= 0 && start + length <= n
+                                && memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
+                                hit(start)
+                            }
+                        }
+                        e += 1
+                    }
                 }
-                if rc == HS_SCAN_TERMINATED || end == buffer.count { return }
-                // The next piece starts early enough to see an occurrence across the border.
-                start = end - (longest - 1)
+                i += step
+            }
+        }
+        guard let base = buffer.baseAddress else { return }
+        for (literal, anchor) in short {
+            let a = literal[anchor]
+            var from = anchor
+            while from < n, let p = memchr(base + from, Int32(a), n - from) {
+                let at = base.distance(to: UnsafeRawPointer(p))
+                let start = at - anchor
+                if start >= 0, start + literal.count <= n,
+                   literal.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, literal.count) == 0 }) {
+                    hit(start)
+                }
+                from = at + 1
             }
         }
     }
 
-    /// Calls `hit` with the start offset of every literal occurrence in `buffer`, in increasing
-    /// order of their end.
-    public func forEachHit(in buffer: UnsafeRawBufferPointer, _ hit: (Int) -> Void) {
-        scan(buffer) { hit($0); return true }
+    /// How often a byte turns up in log text, roughly (higher: more often): lower-case letters,
+    /// digits, space and common punctuation above capitals; of the capitals, klog's level
+    /// letters and the initials of common words (Error, Failed, Info, Warning) above the rest.
+    static func commonness(_ b: UInt8) -> Int {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x20: return 3
+        case UInt8(ascii: "E"), UInt8(ascii: "I"), UInt8(ascii: "W"), UInt8(ascii: "F"), UInt8(ascii: "P"), UInt8(ascii: "S"),
+             UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "\""), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "="): return 2
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return 1
+        default: return 1
+        }
     }
 
     /// True when `buffer` contains any literal.
     public func containsAny(_ buffer: UnsafeRawBufferPointer) -> Bool {
         var found = false
-        scan(buffer) { _ in found = true; return false }
+        forEachHit(in: buffer) { _ in found = true }
         return found
     }
 }

@@ -41,6 +41,32 @@ import PullwatchIO
 }
 
 @Suite struct LiteralSetTests {
+    /// Every literal at every offset of a buffer, before tails of every length, in sets of every
+    /// size: the placements where Debian's Vectorscan 5.4.9 loses matches
+    /// (benchmarks/vectorscan-literal-misses.c) are all found.
+    @Test func findsEveryPlacementInSetsOfEverySize() {
+        let pool = [" Error  ", "EOF", "\" failed", "ErrImagePull", "x509: certificate", "ApplyLayer", "Back-off pulling image",
+                    "toomanyrequests", "pull access denied", "manifest unknown", "no such host", "i/o timeout",
+                    "ImagePullBackOff", "dial tcp", "unexpected status"].map { Array($0.utf8) }
+        for size in [1, 3, 4, 5, 8, 14] {
+            let set = LiteralSet(Array(pool.prefix(size)))
+            for literal in pool.prefix(size) {
+                for fill in [UInt8(ascii: "a"), 0x20, UInt8(ascii: "\"")] {
+                    for p in 0..<90 {
+                        for q in stride(from: 0, to: 24, by: 5) {
+                            var buffer = [UInt8](repeating: fill, count: p) + literal + [UInt8](repeating: fill, count: q)
+                            buffer.reserveCapacity(buffer.count + 64)
+                            var found = false
+                            buffer.withUnsafeBytes { b in set.forEachHit(in: b) { if $0 == p { found = true } } }
+                            #expect(found, "size \(size): \(String(decoding: literal, as: UTF8.self)) at \(p), tail \(q)")
+                            if !found { return }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func findsEveryOccurrenceWhateverItsAlignment() {
         let literals = ["x509: certificate", "\" failed", "ApplyLayer", "ErrImagePull"].map { Array($0.utf8) }
         let set = LiteralSet(literals)
