@@ -19,7 +19,7 @@ import Darwin
 /// reference-counted object.
 public final class LiteralSet: @unchecked Sendable {
     // All storage is written once in init and only read afterwards; shared by all workers.
-    struct Entry { var window: UInt32; var start: Int32; var length: Int32; var offset: Int32 }
+    struct Entry { var window: UInt32; var start: Int32; var length: Int32; var offset: Int32; var index: Int32 }
     private static let bitCount = 1 << 18
     private static let bucketCount = 1 << 12
     private let bits: UnsafeMutablePointer<UInt64>
@@ -33,19 +33,19 @@ public final class LiteralSet: @unchecked Sendable {
     public let stride: Int
     /// Literals shorter than 4 bytes (`EOF`): found by `memchr` on their rarest byte (`anchor`),
     /// then compared whole.
-    private let short: [(literal: [UInt8], anchor: Int)]
+    private let short: [(literal: [UInt8], anchor: Int, index: Int)]
     /// The literals searched for (empty ones dropped).
     public let literals: [[UInt8]]
 
     /// A set of `literals` (empty ones are ignored).
     public init(_ literals: [[UInt8]]) {
         self.literals = literals.filter { !$0.isEmpty }
-        let usable = literals.filter { $0.count >= 4 }
-        short = literals.filter { !$0.isEmpty && $0.count < 4 }.map { l in
-            (l, l.indices.min { LiteralSet.commonness(l[$0]) < LiteralSet.commonness(l[$1]) }!)
+        let usable = self.literals.enumerated().filter { $0.element.count >= 4 }
+        short = self.literals.enumerated().filter { $0.element.count < 4 }.map { i, l in
+            (l, l.indices.min { LiteralSet.commonness(l[$0]) < LiteralSet.commonness(l[$1]) }!, i)
         }
-        stride = max(1, (usable.map(\.count).min() ?? 4) - 3)
-        let total = usable.reduce(0) { $0 + $1.count }
+        stride = max(1, (usable.map(\.element.count).min() ?? 4) - 3)
+        let total = usable.reduce(0) { $0 + $1.element.count }
         let literalStorage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
         literalBytes = literalStorage
         let bitStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: LiteralSet.bitCount / 64)
@@ -57,7 +57,7 @@ public final class LiteralSet: @unchecked Sendable {
         var all: [(bucket: Int, entry: Entry)] = []
         var at = 0
         let span = stride + 3
-        for lit in usable {
+        for (index, lit) in usable {
             lit.withUnsafeBytes { (literalStorage + at).copyMemory(from: $0.baseAddress!, byteCount: lit.count) }
             let first = LiteralSet.rarestSpan(of: lit, length: span)
             for offset in first...(first + span - 4) {
@@ -67,7 +67,7 @@ public final class LiteralSet: @unchecked Sendable {
                 let p = Int(v & 0xFFFF)
                 pairStorage[p >> 6] |= 1 << UInt64(p & 63)
                 all.append((h & (LiteralSet.bucketCount - 1),
-                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset))))
+                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset), index: Int32(index))))
             }
             at += lit.count
         }
@@ -134,6 +134,13 @@ public final class LiteralSet: @unchecked Sendable {
     /// Calls `hit` with the start offset of literal occurrences in `buffer`, in increasing
     /// order of probe position (an occurrence may be reported more than once).
     public func forEachHit(in buffer: UnsafeRawBufferPointer, _ hit: (Int) -> Void) {
+        forEachMatch(in: buffer) { _, start in hit(start) }
+    }
+
+    /// Calls `match` with the index in `literals` and the start offset of every literal
+    /// occurrence in `buffer` (each literal that occurs is reported; an occurrence may be
+    /// reported more than once).
+    public func forEachMatch(in buffer: UnsafeRawBufferPointer, _ match: (_ literal: Int, _ start: Int) -> Void) {
         guard let base = buffer.baseAddress else { return }
         let n = buffer.count
         let step = stride
@@ -155,7 +162,7 @@ public final class LiteralSet: @unchecked Sendable {
                             let start = i - Int(entry.offset), length = Int(entry.length)
                             if start >= 0 && start + length <= n
                                 && memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
-                                hit(start)
+                                match(Int(entry.index), start)
                             }
                         }
                         e += 1
@@ -165,7 +172,7 @@ public final class LiteralSet: @unchecked Sendable {
             }
         }
         guard let base = buffer.baseAddress else { return }
-        for (literal, anchor) in short {
+        for (literal, anchor, index) in short {
             let a = literal[anchor]
             var from = anchor
             while from < n, let p = memchr(base + from, Int32(a), n - from) {
@@ -173,7 +180,7 @@ public final class LiteralSet: @unchecked Sendable {
                 let start = at - anchor
                 if start >= 0, start + literal.count <= n,
                    literal.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, literal.count) == 0 }) {
-                    hit(start)
+                    match(index, start)
                 }
                 from = at + 1
             }

@@ -169,6 +169,10 @@ public final class MatchScratch {
     var classifications: [ClassificationKey: Classification?] = [:]
     /// Entries kept before `classifications` is emptied.
     static let classificationCacheLimit = 4096
+    /// `RuleSet.classify`'s record of the rule literals in the message being classified (all
+    /// false between messages; `presentLiterals` lists the true ones).
+    var literalPresent: [Bool] = []
+    var presentLiterals: [Int] = []
 
     /// Scratch with `limits`.
     public init(limits: MatchLimits = .default) {

@@ -20,6 +20,13 @@ public final class RuleSet: @unchecked Sendable {
     let standAlone: [Rule]
     /// The rules that only give a cause to a failure.
     let causeRules: [Rule]
+    /// Every rule's literals in one search: a rule's pattern runs only when one of its literals
+    /// is in the message, and one pass over the message finds them all.
+    let ruleLiterals: LiteralSet
+    /// For `standAlone[i]` and `causeRules[i]`: the indices of their literals in `ruleLiterals`
+    /// (empty: the rule has none and always runs).
+    let standAloneLiterals: [[Int]]
+    let causeLiterals: [[Int]]
 
     init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
         self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
@@ -28,6 +35,11 @@ public final class RuleSet: @unchecked Sendable {
         self.causes = causes
         self.replaced = replaced
         self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted())
+        let all = Array(Set(self.rules.flatMap(\.literalBytes).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
+        ruleLiterals = LiteralSet(all)
+        let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
+        standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
+        causeLiterals = causeRules.map { $0.literalBytes.compactMap { index[$0] } }
     }
 
     /// Loads the built-in rules and then every `*.yaml` in `directories` (in sorted order).
@@ -138,10 +150,19 @@ public final class RuleSet: @unchecked Sendable {
         var subject = record.message
         subject.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            func run(_ rule: Rule) -> Bool {
-                if !rule.literalBytes.isEmpty, !rule.literalBytes.contains(where: { lit in
-                    lit.withUnsafeBytes { ByteSearch.find($0, in: raw) != nil }
-                }) { return false }
+            // Which rule literals the message holds, in one pass.
+            if scratch.literalPresent.count != ruleLiterals.literals.count {
+                scratch.literalPresent = [Bool](repeating: false, count: ruleLiterals.literals.count)
+            }
+            ruleLiterals.forEachMatch(in: raw) { literal, _ in
+                if !scratch.literalPresent[literal] { scratch.literalPresent[literal] = true; scratch.presentLiterals.append(literal) }
+            }
+            defer {
+                for l in scratch.presentLiterals { scratch.literalPresent[l] = false }
+                scratch.presentLiterals.removeAll(keepingCapacity: true)
+            }
+            func run(_ rule: Rule, _ literals: [Int]) -> Bool {
+                if !literals.isEmpty, !literals.contains(where: { scratch.literalPresent[$0] }) { return false }
                 switch rule.regex.match(raw, scratch: scratch) {
                 case .match(let c):
                     let captures = c.named
@@ -158,12 +179,12 @@ public final class RuleSet: @unchecked Sendable {
             // Step 1 first: most records the gate lets through are not failures, and the
             // cause rules need not run for them.
             // By index: iterating the array would copy each rule (a retain per field).
-            for i in standAlone.indices { _ = run(standAlone[i]) }
+            for i in standAlone.indices { _ = run(standAlone[i], standAloneLiterals[i]) }
             guard let best = matches.map(\.rule.priority).max() else { return }
             // Step 2 in precedence order: the first cause rule that matches wins, and none
             // ranked below the best match so far can, so they are not run.
             for i in causeRules.indices where causeRules[i].priority >= best {
-                if run(causeRules[i]) { break }
+                if run(causeRules[i], causeLiterals[i]) { break }
             }
         }
         // By precedence: once the record is a failure, the first match wins.
