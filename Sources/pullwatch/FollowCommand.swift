@@ -36,9 +36,9 @@ struct StateOptions: ParsableArguments {
         return base + "/pullwatch"
     }
 
-    func open() throws -> StateStore {
+    func open(writeAheadLog: Bool = false) throws -> StateStore {
         _ = try retentionNanos
-        do { return try StateStore(directory: directory) } catch let e as StateStore.IncompatibleState {
+        do { return try StateStore(directory: directory, writeAheadLog: writeAheadLog) } catch let e as StateStore.IncompatibleState {
             Stderr.write("pullwatch: \(e)")
             throw ExitCode(2)
         } catch {

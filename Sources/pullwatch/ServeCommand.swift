@@ -73,7 +73,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         LongRunning.boundHeap()
         let ruleSet = try rules.load()
-        let store = try stateOptions.open()
+        let store = try stateOptions.open(writeAheadLog: true)
         var token: String?
         if let tokenFile {
             guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
