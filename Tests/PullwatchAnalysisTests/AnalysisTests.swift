@@ -5,6 +5,7 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchReport
 import PullwatchRules
+import PullwatchTestSupport
 
 let rules = try! RuleSet.load()
 let fixedDecoder = DecoderOptions(years: YearInference(reference: TimeParsing.rfc3339("2026-11-23T00:00:00Z")!))
@@ -312,14 +313,3 @@ func journalLine(_ time: String, node: String, image: String, error: String) -> 
 }
 
 /// A small deterministic generator for the split tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -6,24 +6,9 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
 import PullwatchState
+import PullwatchTestSupport
 
 let rules = try! RuleSet.load()
-
-func tempStore() throws -> (StateStore, String) {
-    let dir = NSTemporaryDirectory() + "pullwatch-follow-\(UUID().uuidString)"
-    return (try StateStore(directory: dir), dir)
-}
-
-func record(_ line: String, at seconds: Int64) -> Record {
-    var r = Record(message: line)
-    r.timestamp = Timestamp(seconds: seconds)
-    r.node = "node-a"
-    return r
-}
-
-let failure = #"Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = "#
-    + #"failed to pull and unpack image "docker.io/library/nginx:1.99": "#
-    + #"failed to resolve reference "docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found"#
 
 @Suite struct IncidentEventTests {
     let minute: Int64 = 60_000_000_000

@@ -1,5 +1,6 @@
 import Testing
 import PullwatchIO
+import PullwatchTestSupport
 
 /// Reads everything a reader yields; returns the bytes and the error that ended it, if any.
 func drain(_ reader: any ByteReader, chunk: Int = 4096) -> ([UInt8], (any Error)?) {
@@ -160,17 +161,5 @@ let engines: [InflateEngine] = [.isal, .zlib]
             default: break
             }
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
