@@ -50,6 +50,11 @@ public enum PullTargetExtraction {
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage)\s+image\s+(?:[“”]|"")(?<image>[^"“”\\\s]+)"#, .strict),
         (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, .shaped),
         (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, .shaped),
+        // Unquoted and without a registry or tag (`failed to pull image adminer: …`): the colon
+        // and space after it end the reference.
+        (#"(?i)failed to pull image (?<image>\#(ref)):\s"#, .parses),
+        (#"image with reference (?<image>\#(ref)) was found"#, .strict),
+        (#"Suggest the author of (?<image>\#(ref)) to upgrade"#, .strict),
         (#"fromImage=(?<image>[^&\s"]+)"#, .strict),
         (#"PullImage \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"pull access denied for (?<image>\#(ref))"#, .strict),

@@ -31,9 +31,12 @@ public struct Rule: Sendable {
     /// answers that also refuse pushes). Kept apart from `pattern` so the pattern stays a plain
     /// alternation PCRE2 can start-scan quickly.
     public var unless: Regex?
+    /// A veto (`cause: none` in the file): a record this matches is not a pull failure
+    /// whatever else matches (a push, an upload, a login). `cause` is unused then.
+    public var isVeto = false
 
     /// Whether the rule can make a record a pull failure by itself.
-    public var standsAlone: Bool { cause.isContext || !requiresFailure }
+    public var standsAlone: Bool { !isVeto && (cause.isContext || !requiresFailure) }
 
     /// `literals` as bytes: a message with none of them cannot match (the gate's guarantee,
     /// tested over every sample and corpus line), so the pattern need not run.

@@ -152,9 +152,11 @@ public enum RuleFileParser {
             out.errors.append(contentsOf: errors + [RuleFileError(location: location, ruleID: id, message: "missing `cause`")])
             return
         }
-        guard let cause = Cause(rawValue: causeText) else {
+        // `cause: none`: a veto, not a cause (see Rule.isVeto).
+        let isVeto = causeText == "none"
+        guard let cause = isVeto ? Cause.unknown : Cause(rawValue: causeText) else {
             out.errors.append(contentsOf: errors + [RuleFileError(location: at("cause"), ruleID: id,
-                message: "unknown cause id `\(causeText)` (known: \(Cause.allCases.map(\.rawValue).joined(separator: ", ")))")])
+                message: "unknown cause id `\(causeText)` (known: \(Cause.allCases.map(\.rawValue).joined(separator: ", ")), or none for a veto)")])
             return
         }
         guard let pattern = fields["pattern"]?.string else {
@@ -197,7 +199,7 @@ public enum RuleFileParser {
             }
         }
         let literals = fields["literals"]?.sequence?.compactMap(\.string).filter { !$0.isEmpty } ?? []
-        if (cause.isContext || !requiresFailure) && literals.isEmpty {
+        if !isVeto && (cause.isContext || !requiresFailure) && literals.isEmpty {
             errors.append(RuleFileError(location: location, ruleID: id,
                 message: "a rule that marks a pull failure on its own needs `literals` (the gate: text every matching line contains)"))
         }
@@ -235,6 +237,7 @@ public enum RuleFileParser {
                         priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
                         nonSamples: nonSamples, location: location, regex: regex, unless: unless)
         rule.literalBytes = literals.map { Array($0.utf8) }
+        rule.isVeto = isVeto
         out.rules.append(rule)
     }
 }

@@ -27,11 +27,15 @@ public final class RuleSet: @unchecked Sendable {
     /// (empty: the rule has none and always runs).
     let standAloneLiterals: [[Int]]
     let causeLiterals: [[Int]]
+    /// The vetoes (`cause: none`): a failure one of them matches is not a pull failure.
+    let vetoes: [Rule]
+    let vetoLiterals: [[Int]]
 
     init(rules: [Rule], causes: [Cause: CauseInfo], replaced: [String: SourceLocation]) {
         self.rules = rules.sorted { $0.priority != $1.priority ? $0.priority > $1.priority : $0.id < $1.id }
         self.standAlone = self.rules.filter(\.standsAlone)
-        self.causeRules = self.rules.filter { !$0.standsAlone }
+        self.causeRules = self.rules.filter { !$0.standsAlone && !$0.isVeto }
+        self.vetoes = self.rules.filter(\.isVeto)
         self.causes = causes
         self.replaced = replaced
         self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted())
@@ -40,6 +44,7 @@ public final class RuleSet: @unchecked Sendable {
         let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
         standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
         causeLiterals = causeRules.map { $0.literalBytes.compactMap { index[$0] } }
+        vetoLiterals = vetoes.map { $0.literalBytes.compactMap { index[$0] } }
     }
 
     /// Loads the built-in rules and then every `*.yaml` in `directories` (in sorted order).
@@ -181,6 +186,13 @@ public final class RuleSet: @unchecked Sendable {
             // By index: iterating the array would copy each rule (a retain per field).
             for i in standAlone.indices { _ = run(standAlone[i], standAloneLiterals[i]) }
             guard let best = matches.map(\.rule.priority).max() else { return }
+            // A push, an upload, a login: not a pull failure, whatever matched.
+            for i in vetoes.indices {
+                if run(vetoes[i], vetoLiterals[i]) {
+                    matches.removeAll()
+                    return
+                }
+            }
             // Step 2 in precedence order: the first cause rule that matches wins, and none
             // ranked below the best match so far can, so they are not run.
             for i in causeRules.indices where causeRules[i].priority >= best {
@@ -199,6 +211,17 @@ public final class RuleSet: @unchecked Sendable {
         result.repository = target.repository
         result.captures = winner.captures
         return result
+    }
+}
+
+extension RuleSet {
+    /// The veto that matches `record`'s message, if any (for `explain`: why a line that
+    /// reads like a failure is not one). Vetoes apply only to records a failure rule matches.
+    public func veto(for record: Record, scratch: MatchScratch) -> Rule? {
+        var subject = record.message
+        return subject.withUTF8 { bytes in
+            vetoes.first { if case .match = $0.regex.match(UnsafeRawBufferPointer(bytes), scratch: scratch) { true } else { false } }
+        }
     }
 }
 

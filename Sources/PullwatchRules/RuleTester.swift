@@ -48,9 +48,34 @@ public struct RuleTester {
         var summary = Summary()
         for rule in ruleSet.rules {
             summary.rules += 1
-            for sample in rule.samples {
-                summary.samples += 1
-                summary.failures += check(sample, of: rule)
+            if !rule.isVeto {
+                for sample in rule.samples {
+                    summary.samples += 1
+                    summary.failures += check(sample, of: rule)
+                }
+            }
+            if rule.isVeto {
+                // A veto's samples are vetoed (matched, not classified); its non-samples are
+                // lines it must leave alone.
+                for sample in rule.samples {
+                    summary.samples += 1
+                    let r = record(for: sample.line)
+                    if case .match = rule.regex.match(r.message, scratch: scratch) {} else {
+                        summary.failures.append(Failure(location: sample.location, ruleID: rule.id,
+                            message: "pattern does not match the sample's message: \(r.message)"))
+                    }
+                    if let c = ruleSet.classify(r, scratch: scratch) {
+                        summary.failures.append(Failure(location: sample.location, ruleID: rule.id,
+                            message: "vetoed sample classified as \(c.cause.rawValue) by rule \"\(c.ruleID)\""))
+                    }
+                }
+                for non in rule.nonSamples {
+                    summary.nonSamples += 1
+                    if case .match = rule.regex.match(record(for: non.line).message, scratch: scratch) {
+                        summary.failures.append(Failure(location: non.location, ruleID: rule.id, message: "the veto matches a non-sample"))
+                    }
+                }
+                continue
             }
             for non in rule.nonSamples {
                 summary.nonSamples += 1

@@ -62,7 +62,12 @@ enum ExplainRendering {
     }
 
     static func text(_ c: Classification?, _ r: Record, _ rules: RuleSet, line: String) -> String {
-        guard let c else { return "no image-pull failure: \(String(r.message.prefix(160)))" }
+        guard let c else {
+            if let veto = rules.veto(for: r, scratch: MatchScratch()) {
+                return "no image-pull failure (rule \(veto.id): \(veto.title ?? "vetoed")): \(String(r.message.prefix(160)))"
+            }
+            return "no image-pull failure: \(String(r.message.prefix(160)))"
+        }
         var out = rules.summary(for: c, record: r) + "\n"
         out += "  cause: \(c.cause.rawValue) (rule \(c.ruleID))\n"
         if let registry = c.registry { out += "  registry: \(registry)" + (c.repository.map { ", repository \($0)" } ?? "") + "\n" }

@@ -26,7 +26,7 @@ struct RulesCommand: ParsableCommand {
                 return
             }
             if patterns {
-                for r in set.rules {
+                for r in set.rules where !r.isVeto {
                     // (?<name>…) → (?:…): other tools reject a group name used twice.
                     print(r.pattern.replacingOccurrences(of: #"\(\?<[A-Za-z_][A-Za-z0-9_]*>"#, with: "(?:", options: .regularExpression))
                 }
@@ -39,7 +39,7 @@ struct RulesCommand: ParsableCommand {
                       + "\("CAUSE".padding(toLength: causeWidth, withPad: " ", startingAt: 0))  PRIO  DEFINED AT\n")
             for r in set.rules {
                 var line = "\(r.id.padding(toLength: idWidth, withPad: " ", startingAt: 0))  "
-                    + "\(r.cause.rawValue.padding(toLength: causeWidth, withPad: " ", startingAt: 0))  "
+                    + "\((r.isVeto ? "none (veto)" : r.cause.rawValue).padding(toLength: causeWidth, withPad: " ", startingAt: 0))  "
                     + "\(String(r.priority).padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.location)"
                 if let old = set.replaced[r.id] { line += " (replaces \(old))" }
                 out.write(line + "\n")

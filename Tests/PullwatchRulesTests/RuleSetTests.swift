@@ -20,14 +20,15 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
 
     @Test func everyCauseHasRulesAndAtLeastThreeSamples() {
         for cause in Cause.allCases {
-            let samples = builtIn.rules.filter { $0.cause == cause }.reduce(0) { $0 + $1.samples.count }
+            let samples = builtIn.rules.filter { $0.cause == cause && !$0.isVeto }.reduce(0) { $0 + $1.samples.count }
             #expect(samples >= 3, "\(cause.rawValue) has \(samples) samples")
             #expect(builtIn.causes[cause] != nil)
         }
     }
 
     @Test func everySamplePassesTheGate() {
-        for rule in builtIn.rules {
+        // A veto's samples are lines it keeps from being failures: they need not pass.
+        for rule in builtIn.rules where !rule.isVeto {
             for sample in rule.samples {
                 #expect(builtIn.gate.passes(sample.line), "\(sample.location) (\(rule.id)) does not pass the gate")
             }
@@ -175,6 +176,12 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #"time="2025-11-22T10:00:00Z" level=info msg="Pulling image: quay.io/acme/app:2.2" "#
             + #"id=4db74a9337f3 name=/runtime.v1.ImageService/PullImage"#,
         #"46.101.118.254 - - [25/May/2022:05:52:06 +0000]  "GET https://registry.example/v2/ HTTP/1.1" 401 172"#,
+        // The vetoes (rules/01-not-a-pull.yaml): uploads, logins, ECS's secrets.
+        #"time="2025-10-10T06:04:43Z" level=fatal msg="writing blob: uploading layer chunked: StatusCode: 502, \"Bad Gateway\"""#,
+        "FATA[0000] Uploading manifest list failed, attempted the following formats: (uploading manifest 1 to r.example/a: toomanyrequests)",
+        "Error response from daemon: login attempt to https://registry.example/v2/ failed with status: 503 Service Unavailable",
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+            + "unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException",
     ])
     func pushesAndAccessLogsAreNotPullFailures(_ line: String) {
         #expect(classify(line) == nil, "\(line)")
@@ -279,6 +286,35 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
 
     static let header = "rules:\n"
 
+    @Test func aUserVetoKeepsItsLinesFromBeingFailures() throws {
+        let yaml = Self.header + """
+          - id: acme.mirror-sync
+            cause: none
+            title: our mirror's sync job, not a pull
+            pattern: 'mirror-sync\\['
+            samples:
+              - 'mirror-sync[42]: Failed to pull image "acme/x:1": manifest unknown'
+            non_samples:
+              - 'Failed to pull image "acme/x:1": manifest unknown'
+        """
+        let dir = try tempDir(["veto.yaml": yaml])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let set = try RuleSet.load(directories: [dir])
+        let scratch = MatchScratch()
+        let summary = RuleTester(ruleSet: set).run()
+        #expect(summary.failures.isEmpty, "\(summary.failures)")
+        let vetoed = RuleTester(ruleSet: set).record(for: #"mirror-sync[42]: Failed to pull image "acme/x:1": manifest unknown"#)
+        #expect(set.classify(vetoed, scratch: scratch) == nil)
+        #expect(set.veto(for: vetoed, scratch: scratch)?.id == "acme.mirror-sync")
+        let kept = RuleTester(ruleSet: set).record(for: #"Failed to pull image "acme/x:1": manifest unknown"#)
+        #expect(set.classify(kept, scratch: scratch)?.cause == .tagNotFound)
+        // A veto whose sample it does not veto fails `rules test`.
+        let broken = yaml.replacingOccurrences(of: "mirror-sync\\[", with: "nothing-like-this")
+        let dir2 = try tempDir(["veto.yaml": broken])
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        #expect(!RuleTester(ruleSet: try RuleSet.load(directories: [dir2])).run().failures.isEmpty)
+    }
+
     @Test func compileErrorNamesFileLineRuleAndOffset() throws {
         let yaml = Self.header + """
           - id: registry.401
@@ -331,7 +367,7 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         """
         let errors = try loadErrors(yaml)
         #expect(errors.contains(#"rules/foo.yaml:3: rule "a": unknown cause id `nope` "#
-                                + #"(known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")))"#))
+                                + #"(known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")), or none for a veto)"#))
         #expect(errors.contains(#"rules/foo.yaml:10: rule "b": unknown key `colour` "#
                                 + #"(expected one of cause, id, literals, non_samples, pattern, "#
                                 + #"priority, requires_failure, samples, severity, title, unless)"#))
