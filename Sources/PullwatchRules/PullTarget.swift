@@ -55,6 +55,9 @@ public enum PullTargetExtraction {
         (#"(?i)failed to pull image (?<image>\#(ref)):\s"#, .parses),
         (#"image with reference (?<image>\#(ref)) was found"#, .strict),
         (#"Suggest the author of (?<image>\#(ref)) to upgrade"#, .strict),
+        // Azure App Service's container log
+        (#"\bImage pull for (?<image>\#(ref)) failed\b"#, .strict),
+        (#"[Pp]ulling (?:docker|container) image (?<image>\#(ref))(?: over \S+)? failed\b"#, .strict),
         (#"fromImage=(?<image>[^&\s"]+)"#, .strict),
         (#"PullImage \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"pull access denied for (?<image>\#(ref))"#, .strict),
@@ -78,7 +81,8 @@ public enum PullTargetExtraction {
         (#"not in registry: (?<image>\#(ref))"#, .strict),
         // A pull command quoted in the message: `crictl pull X`, ["docker" "pull" "X"].
         (#"\b(?:crictl|docker|podman|nerdctl|ctr(?: -n \S+)?(?: images?)?) pull (?:--?[\w-]+(?:[ =]\S+)? )*(?<image>\#(ref))"#, .shaped),
-        (#"\["(?:docker|podman|crictl|nerdctl)" "pull" (?:"-[^"]*" )*"(?<image>[^"\s]+)""#, .strict),
+        (#"\["(?:[^"\s]*/)?(?:docker|podman|crictl|nerdctl)",? "pull",? (?:"-[^"]*",? )*"(?<image>[^"\s]+)""#, .strict),
+        (#"(?i)(?:cannot|can't|unable to|failed to) pull the latest version of image (?<image>\#(ref))"#, .strict),
         (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, .strict),
         (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, .shaped),
