@@ -92,7 +92,11 @@ public final class FollowLoop: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
         while !signals.stop {
-            guard poll(&fds, 1, 250) > 0 else { reloadIfAsked(); continue }
+            guard poll(&fds, 1, 250) > 0 else {
+                reloadIfAsked()
+                emit(live.idle(now: Self.now()))
+                continue
+            }
             let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             try buffer.withUnsafeBytes { try feed(journal, UnsafeRawBufferPointer(rebasing: $0[..<n])) }

@@ -49,6 +49,8 @@ public actor Ingestor {
     private let keys: RecordKeys
     private var pending = 0
     private let limits: ServeLimits
+    /// Incident events and the open incidents (metrics), as `follow` has them.
+    private var tracker: IncidentTracker
 
     public init(store: StateStore, rules: RuleSet, metrics: SinkMetrics, limits: ServeLimits, keys: RecordKeys = RecordKeys(),
                 retention: Int64 = 14 * 86_400 * 1_000_000_000) throws {
@@ -59,7 +61,9 @@ public actor Ingestor {
         self.keys = keys
         self.retention = retention
         state = try store.load()
+        tracker = IncidentTracker(incidents: state.incidents(), now: Int64(Date().timeIntervalSince1970 * 1e9), retention: retention)
         metrics.preload(state)
+        metrics.incidents(events: [], open: tracker.open)
     }
 
     /// Reserves room for a batch; false when the queue is full (answer 503). Every admitted
@@ -141,8 +145,24 @@ public actor Ingestor {
             lastExpiry = now
             state.expire(before: min(now, state.newest ?? now) - retention)
         }
-        try store.commit(batch, state: &state)
+        let openKeys = state.openKeys
+        let changes = try store.commit(batch, state: &state)
+        var keys = changes.incidentKeys
+        if !changes.openWritten.isEmpty { keys.formUnion(openKeys) }
+        keys = tracker.keysToExamine(keys, now: now)
+        if !keys.isEmpty {
+            metrics.incidents(events: tracker.events(state.incidents(forKeys: keys), now: now), open: tracker.open)
+        }
         return failures
+    }
+
+    /// Without traffic no commit looks at the open incidents: the sink calls this every
+    /// `IncidentTracker.resolveCheckInterval` so quiet ones are resolved (and the gauges fall).
+    public func tick() {
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let keys = tracker.keysToExamine([], now: now)
+        guard !keys.isEmpty else { return }
+        metrics.incidents(events: tracker.events(state.incidents(forKeys: keys), now: now), open: tracker.open)
     }
 
     /// The scan report over everything received (`GET /v1/report`), from the rollups.

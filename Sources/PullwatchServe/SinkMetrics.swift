@@ -2,6 +2,7 @@ import Foundation
 import PullwatchState
 import Prometheus
 import PullwatchAnalysis
+import PullwatchFollow
 
 /// The sink's Prometheus metrics (swift-prometheus). Labels are few and bounded: node,
 /// registry (the first `registryLimit` registries seen, then `other`) and cause — never
@@ -62,6 +63,32 @@ public final class SinkMetrics: @unchecked Sendable {
             registry.makeCounter(name: "pullwatch_pull_failures_total",
                                  labels: [("node", labels[0]), ("registry", labels[1]), ("cause", labels[2])],
                                  help: "Image-pull failures received, by node, registry and cause.").increment(by: n)
+        }
+    }
+
+    /// The label sets `pullwatch_incidents_open` has been given (set to 0 once none is open).
+    private var openSeries = Set<[String]>()
+
+    /// Counts incident events and sets the open-incident gauges after a commit.
+    public func incidents(events: [IncidentEvent], open: [OpenIncidentLabels: Int]) {
+        for e in events {
+            registry.makeCounter(name: "pullwatch_incident_events_total", labels: [("event", e.kind.metricLabel)],
+                                 help: "Incident events: opened, updated, resolved.").increment()
+        }
+        var gauges: [[String]: Int] = [:]
+        for (l, n) in open where n > 0 {
+            gauges[[l.cause, registryLabel(l.registry), l.scope], default: 0] += n
+        }
+        lock.lock()
+        let stale = openSeries.subtracting(gauges.keys)
+        openSeries.formUnion(gauges.keys)
+        lock.unlock()
+        for labels in stale { gauges[labels] = 0 }
+        for (labels, n) in gauges {
+            registry.makeGauge(name: "pullwatch_incidents_open",
+                               labels: [("cause", labels[0]), ("registry", labels[1]), ("scope", labels[2])],
+                               help: "Incidents open now (a failure within the last 30 minutes), by cause, registry and scope.")
+                .set(to: Double(n))
         }
     }
 

@@ -108,7 +108,11 @@ struct FollowCommand: ParsableCommand {
         let (host, port) = try ServeCommand.split(metricsListen, flag: "--metrics-listen")
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
         metrics.preload(live.state)
-        live.onCommit = { metrics.count(committed: $0) }
+        metrics.incidents(events: [], open: live.tracker.open)
+        live.onCommit = { batch, events, open in
+            metrics.count(committed: batch)
+            metrics.incidents(events: events, open: open)
+        }
         let app = SinkHTTP.metricsApplication(host: host, port: port, metrics: metrics)
         Task {
             do { try await app.run() } catch { Stderr.write("pullwatch: --metrics-listen \(metricsListen): \(error)") }

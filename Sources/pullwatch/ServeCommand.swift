@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import PullwatchRecords
 import PullwatchServe
+import PullwatchFollow
 
 /// `pullwatch serve`: the sink for log shippers.
 struct ServeCommand: ParsableCommand {
@@ -96,6 +97,13 @@ struct ServeCommand: ParsableCommand {
             let syslogChannel = try await syslogAddress.asyncMap {
                 try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)
             }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(IncidentTracker.resolveCheckInterval))
+                    await ingestor.tick()
+                }
+            }
+            defer { ticker.cancel() }
             let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits)
             Stderr.write("pullwatch: serving on http://\(listen)" + (syslog.map { ", syslog on tcp://\($0)" } ?? ""))
             try await app.runService()

@@ -46,6 +46,34 @@ let rules = try! RuleSet.load()
         #expect(metrics.render().contains(#"pullwatch_pull_failures_total{node="n2",registry="docker.io",cause="tag_not_found"} 1"#))
     }
 
+    @Test func incidentsOpenAndEventsAreExported() async throws {
+        let (ingestor, metrics, dir) = try sink()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func entry(_ cursor: String, micros: Int64, host: String, message: String) -> String {
+            let escaped = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return #"{"__CURSOR":"\#(cursor)","__REALTIME_TIMESTAMP":"\#(micros)","_HOSTNAME":"\#(host)","SYSLOG_IDENTIFIER":"kubelet","#
+                + #""MESSAGE":"\#(escaped)"}"#
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1e6)
+        // Failing now on two nodes: one open incident.
+        let live = (0..<4).map { entry("a\($0)", micros: now - Int64(60 - $0) * 1_000_000, host: "n\($0 % 2)", message: Self.failure) }
+        _ = try await ingestor.ingest(Array((live.joined(separator: "\n") + "\n").utf8), source: "test")
+        var text = metrics.render()
+        #expect(text.contains(#"pullwatch_incident_events_total{event="opened"} 1"#), "\(text)")
+        #expect(text.contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#), "\(text)")
+        // A replay of a day-old failure of another image: announced resolved at once, never open.
+        let old = Self.failure.replacingOccurrences(of: "nginx:1.99", with: "redis:0.1")
+        _ = try await ingestor.ingest(Array((entry("b", micros: now - 86_400_000_000, host: "n3", message: old) + "\n").utf8), source: "test")
+        text = metrics.render()
+        #expect(text.contains(#"pullwatch_incident_events_total{event="resolved"} 1"#), "\(text)")
+        #expect(text.contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#))
+        // A restarted sink counts the open incident from the state, with no new event.
+        let again = SinkMetrics(version: "test")
+        _ = try Ingestor(store: try StateStore(directory: dir), rules: rules, metrics: again, limits: ServeLimits())
+        #expect(again.render().contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#))
+        #expect(!again.render().contains("pullwatch_incident_events_total{"))
+    }
+
     @Test func malformedJSONIsCountedAndReachesTheReport() async throws {
         let (ingestor, _, dir) = try sink()
         defer { try? FileManager.default.removeItem(atPath: dir) }
