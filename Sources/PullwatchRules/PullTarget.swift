@@ -36,7 +36,7 @@ public struct PullTarget: Sendable, Equatable {
 public enum PullTargetExtraction {
     /// An image reference as producers print it, unquoted: host[:port]/path[:tag][@digest].
     /// Uppercase and `<redacted>` pieces are allowed here; the reference parser judges them.
-    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>#*_.-]+)*"#
+    static let ref = #"[A-Za-z0-9<#*][A-Za-z0-9<>#*_.-]*(?::[0-9]+)?(?:/[A-Za-z0-9<>#*_.$-]+)*"#
         + #"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9]{8,})?"#
 
     /// Patterns naming the image; the earliest match in the message wins (ties: table order).
@@ -48,7 +48,7 @@ public enum PullTargetExtraction {
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, .strict),
         // The same with typographic quotes (pasted through a word processor) or CSV's doubled ones.
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage)\s+image\s+(?:[“”]|"")(?<image>[^"“”\\\s]+)"#, .strict),
-        (#"(?i)failed to pull (?:image )?\s*[`\[]?(?<image>\#(ref))"#, .shaped),
+        (#"(?i)failed to pull (?:image )?\s*[`\['"]?(?<image>\#(ref))"#, .shaped),
         (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, .shaped),
         // Unquoted and without a registry or tag (`failed to pull image adminer: …`): the colon
         // and space after it end the reference.
@@ -64,7 +64,11 @@ public enum PullTargetExtraction {
         (#"manifest for\s+(?<image>\#(ref)) not found"#, .strict),
         (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, .strict),
         (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
-        (#"docker://(?<image>\#(ref))"#, .strict),
+        // Not docker-py's `http+docker://localhost/…` (the Engine API socket).
+        (#"(?<!\+)docker://(?<image>\#(ref))"#, .strict),
+        (#"\bCan't install (?<image>\#(ref)):\s"#, .shaped),
+        // Google Cloud Build: `error pulling build step N "IMAGE": …`
+        (#"error pulling build step \d+ \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, .strict),
         (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, .parses),
         (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, .shaped),
@@ -132,6 +136,8 @@ public enum PullTargetExtraction {
         #"https?://(?<host>[A-Za-z0-9_.-]+(?::[0-9]+)?)/[^\s"'\\]*?(?:token|oauth2|/auth)\b"#
             + #"(?:[^\s"'\\]*scope=repository(?::|%3A)(?<repository>[a-z0-9._-]+(?:%2F[a-z0-9._-]+)+|[a-z0-9._/-]+))?"#,
         #"pulling from host (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?) failed"#,
+        // containerd's status error with the URL cut short (`https://HOST...: 4...`).
+        #"unexpected status code https?://(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)"#,
         #"error pinging registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?),"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
     ].map { try! Regex($0) }
@@ -224,7 +230,7 @@ public enum PullTargetExtraction {
         var h = host
         if h.hasSuffix(":443") { h.removeLast(4) }
         let l = h.lowercased()
-        if l == "auth.docker.io" || l == "dseasb33srnrn.cloudfront.net"
+        if l == "auth.docker.io" || l == "dseasb33srnrn.cloudfront.net" || l == "auth.ipv6.docker.com" || l == "registry.ipv6.docker.com"
             || (l.hasPrefix("production.cloud") && l.hasSuffix(".docker.com"))
             || (l.hasPrefix("docker-images-prod.") && l.hasSuffix(".r2.cloudflarestorage.com")) {
             return "docker.io"

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import PullwatchIO
 
@@ -7,7 +8,7 @@ import PullwatchIO
 /// `GET /v1/incidents`, `HEAD /` and `GET /healthz`.
 public enum SinkHTTP {
     public static func application(host: String, port: Int, token: String?, ingestor: Ingestor,
-                                   metrics: SinkMetrics, limits: ServeLimits) -> some ApplicationProtocol {
+                                   metrics: SinkMetrics, limits: ServeLimits, tls: TLSContextBox? = nil) -> some ApplicationProtocol {
         let router = Router()
         router.head("/") { _, _ in HTTPResponse.Status.ok }
         router.get("/") { _, _ in "pullwatch sink: POST /v1/ingest; GET /metrics, /v1/report, /v1/incidents\n" }
@@ -51,19 +52,30 @@ public enum SinkHTTP {
         // A client that sends nothing for `readTimeout` seconds is disconnected; others are served
         // meanwhile (one channel per connection).
         return Application(router: router,
-                           server: .http1(configuration: .init(idleTimeout: .seconds(limits.readTimeout))),
+                           server: server(HTTP1Channel.Configuration(idleTimeout: .seconds(limits.readTimeout)), tls: tls),
                            configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
+    /// HTTP/1.1, inside TLS when `tls` is given (the context current when a connection is
+    /// accepted: SIGHUP reloads it).
+    static func server(_ configuration: HTTP1Channel.Configuration, tls: TLSContextBox?) -> HTTPServerBuilder {
+        guard let tls else { return .http1(configuration: configuration) }
+        return HTTPServerBuilder { responder in
+            ReloadableTLSChannel(HTTP1Channel(responder: responder, configuration: configuration), tls: tls)
+        }
+    }
+
     /// Metrics only (`follow --metrics-listen`): `GET /metrics`, `GET /healthz`.
-    public static func metricsApplication(host: String, port: Int, metrics: SinkMetrics) -> some ApplicationProtocol {
+    public static func metricsApplication(host: String, port: Int, metrics: SinkMetrics,
+                                          tls: TLSContextBox? = nil) -> some ApplicationProtocol {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
+        return Application(router: router, server: server(HTTP1Channel.Configuration(), tls: tls),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
     /// Decodes (gzip), ingests and commits an admitted body; the answer for it.

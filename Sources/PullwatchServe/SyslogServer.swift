@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Splits a TCP syslog stream into messages, per frame: RFC 6587 octet counting
 /// (`LEN SP MSG`) when the frame starts with digits and a space, else LF framing (a message
@@ -148,13 +149,17 @@ final class SyslogIngestHandler: ChannelInboundHandler, @unchecked Sendable {
 
 /// The syslog TCP listener.
 public enum SyslogServer {
-    /// Binds `host:port`; returns the channel (close it to stop).
-    public static func start(host: String, port: Int, ingestor: Ingestor, maxMessage: Int) async throws -> Channel {
+    /// Binds `host:port`; returns the channel (close it to stop). With `tls`, every connection
+    /// is TLS first (RFC 5425: syslog over TLS, octet counting), with the context current when
+    /// it is accepted.
+    public static func start(host: String, port: Int, ingestor: Ingestor, maxMessage: Int,
+                             tls: TLSContextBox? = nil) async throws -> Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(SyslogFrameDecoder(maxMessage: maxMessage, metrics: ingestor.metrics)))
                     try channel.pipeline.syncOperations.addHandler(SyslogIngestHandler(ingestor: ingestor))
