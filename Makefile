@@ -30,6 +30,7 @@ test: deps
 	scripts/test-follow.sh
 	scripts/test-follow-journal.sh
 	scripts/test-serve.sh
+	scripts/test-serve-tls.sh
 	scripts/test-one-report.sh
 
 ## Ingest throughput against pigz -dc on a generated ~200 MB log (see benchmarks/README.md).

@@ -21,7 +21,17 @@ public final class SinkMetrics: @unchecked Sendable {
         bytes = registry.makeCounter(name: "pullwatch_ingest_bytes_total", help: "Bytes read or received, after decompression.")
         let info = registry.makeGauge(name: "pullwatch_build_info", labels: [("version", version)], help: "pullwatch build.")
         info.set(to: 1.0)
+        // Every reason and event from the start, at 0: rate() and alerts see a series before
+        // the first rejection or incident.
+        for reason in Self.rejectReasons { rejected(reason, 0) }
+        for event in ["opened", "updated", "resolved"] {
+            registry.makeCounter(name: "pullwatch_incident_events_total", labels: [("event", event)],
+                                 help: "Incident events: opened, updated, resolved.").increment(by: Int64(0))
+        }
     }
+
+    /// The reasons `pullwatch_ingest_rejected_total` counts (docs/serve.md).
+    public static let rejectReasons = ["unauthorized", "too_large", "bad_gzip", "queue_full", "commit_failed", "too_long", "malformed_json"]
 
     /// The registry label for `host`: itself while fewer than `registryLimit` are known.
     func registryLabel(_ host: String?) -> String {

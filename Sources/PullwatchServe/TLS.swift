@@ -3,7 +3,6 @@ import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOEmbedded
 import NIOSSL
 
 /// The certificate files of `--tls-cert`, `--tls-key` and `--tls-client-ca`.
@@ -87,59 +86,14 @@ public final class TLSContextBox: Sendable {
             // Clients must present a certificate that chains to the CA (no host name to check).
             configuration.certificateVerification = .noHostnameVerification
         }
+        // BoringSSL refuses a key that is not the leaf's here (KEY_VALUES_MISMATCH).
         let context: NIOSSLContext
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
             throw TLSSetupError(description: "--tls-key \(files.key) does not go with --tls-cert \(files.certificate) (\(Self.reason(error)))")
         }
-        // BoringSSL accepts a key that is not the certificate's until the first handshake: try one.
-        guard Self.keyMatchesCertificate(context: context, chain: chain) else {
-            throw TLSSetupError(description: "--tls-key \(files.key) is not the private key of --tls-cert \(files.certificate)")
-        }
         return context
-    }
-
-    /// A handshake in memory against the context (trusting its own leaf): it succeeds only if
-    /// the key signs for the certificate.
-    static func keyMatchesCertificate(context: NIOSSLContext, chain: [NIOSSLCertificate]) -> Bool {
-        var client = TLSConfiguration.makeClientConfiguration()
-        client.trustRoots = .certificates(chain)
-        client.certificateVerification = .none
-        client.minimumTLSVersion = .tlsv12
-        guard let clientContext = try? NIOSSLContext(configuration: client) else { return false }
-        let clientChannel = EmbeddedChannel(), serverChannel = EmbeddedChannel()
-        defer {
-            _ = try? clientChannel.finish()
-            _ = try? serverChannel.finish()
-        }
-        do {
-            try clientChannel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: clientContext, serverHostname: nil))
-            // The server side would demand a client certificate under mTLS: check the key alone.
-            var serverConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
-                                                                       privateKey: .privateKey(try Self.privateKey(of: context)))
-            serverConfig.minimumTLSVersion = .tlsv12
-            let serverContext = try NIOSSLContext(configuration: serverConfig)
-            try serverChannel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: serverContext))
-            clientChannel.pipeline.fireChannelActive()
-            serverChannel.pipeline.fireChannelActive()
-            for _ in 0..<8 {
-                var moved = false
-                while let out = try clientChannel.readOutbound(as: ByteBuffer.self) { try serverChannel.writeInbound(out); moved = true }
-                while let out = try serverChannel.readOutbound(as: ByteBuffer.self) { try clientChannel.writeInbound(out); moved = true }
-                if !moved { break }
-            }
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    private static func privateKey(of context: NIOSSLContext) throws -> NIOSSLPrivateKey {
-        guard let key = context.configuration.privateKey, case .privateKey(let k) = key else {
-            throw TLSSetupError(description: "no private key")
-        }
-        return k
     }
 
     static func reason(_ error: Error) -> String {

@@ -58,7 +58,7 @@ struct FollowCommand: ParsableCommand {
         --from-start; files that appear later begin at their beginning. Progress is \
         checkpointed with the counts in one SQLite transaction (--state), so a restart — even \
         after kill -9 — neither loses nor recounts a line. SIGINT/SIGTERM: flush and exit 0. \
-        SIGHUP: reload rules (a bad rule file keeps the old rules and says why).
+        SIGHUP: reload rules (a bad rule file keeps the old rules and says why) and the --tls-* files.
         """
     )
 
@@ -90,6 +90,8 @@ struct FollowCommand: ParsableCommand {
             help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) here, as `serve` does.", valueName: "host:port"))
     var metricsListen: String?
 
+    @OptionGroup var tls: TLSOptions
+
     @OptionGroup var rules: RuleOptions
 
     enum EventFormat: String, ExpressibleByArgument { case text, ndjson }
@@ -99,11 +101,12 @@ struct FollowCommand: ParsableCommand {
             throw ValidationError("give files or directories to follow, '-' for journal JSON on stdin, or --journal")
         }
         if let metricsListen { _ = try ServeCommand.split(metricsListen, flag: "--metrics-listen") }
+        if tls.files != nil && metricsListen == nil { throw ValidationError("--tls-cert is for --metrics-listen") }
     }
 
     /// With --metrics-listen: counters preloaded from the state, counted on every commit,
     /// served on their own task.
-    func startMetrics(_ live: LiveAggregator, store: StateStore) throws {
+    func startMetrics(_ live: LiveAggregator, store: StateStore, tls tlsContext: TLSContextBox?) throws {
         guard let metricsListen else { return }
         let (host, port) = try ServeCommand.split(metricsListen, flag: "--metrics-listen")
         let metrics = SinkMetrics(version: Pullwatch.configuration.version)
@@ -113,7 +116,7 @@ struct FollowCommand: ParsableCommand {
             metrics.count(committed: batch)
             metrics.incidents(events: events, open: open)
         }
-        let app = SinkHTTP.metricsApplication(host: host, port: port, metrics: metrics)
+        let app = SinkHTTP.metricsApplication(host: host, port: port, metrics: metrics, tls: tlsContext)
         Task {
             do { try await app.run() } catch { Stderr.write("pullwatch: --metrics-listen \(metricsListen): \(error)") }
         }
@@ -126,11 +129,13 @@ struct FollowCommand: ParsableCommand {
         let signals = FollowSignals()
         signals.install()
         let live = try LiveAggregator(store: store, rules: ruleSet, now: Self.now(), retention: try stateOptions.retentionNanos)
-        try startMetrics(live, store: store)
+        let tlsContext = try tls.load()
+        try startMetrics(live, store: store, tls: tlsContext)
         let out = OutputBuffer()
         let ndjson = format == .ndjson
         let directories = rules.directories
         let loop = FollowLoop(live: live, signals: signals, reloadRules: {
+            if let tlsContext { CertificateReloader.reload(tlsContext) }
             do {
                 let reloaded = try RuleSet.load(directories: directories)
                 Stderr.write("pullwatch: rules reloaded (\(reloaded.rules.count) rules)")

@@ -13,8 +13,11 @@ struct ServeCommand: ParsableCommand {
         discussion: """
         POST /v1/ingest takes NDJSON, a JSON array, or text lines (gzip with Content-Encoding). \
         A 2xx answer means the lines are committed to the state database. GET /metrics, \
-        /v1/report, /v1/incidents; HEAD / and GET /healthz for health checks. A non-loopback \
-        --listen needs --token-file (Authorization: Bearer) unless --insecure-no-auth.
+        /v1/report, /v1/incidents; HEAD / and GET /healthz for health checks. With --tls-cert and \
+        --tls-key both listeners speak TLS (HTTPS; syslog over TLS, RFC 5425); with --tls-client-ca \
+        clients must present a certificate it signed. SIGHUP reloads the certificates. A \
+        non-loopback --listen needs --token-file (Authorization: Bearer) or --tls-client-ca, \
+        unless --insecure-no-auth.
         """
     )
 
@@ -27,7 +30,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("File holding the bearer token clients must send.", valueName: "file"))
     var tokenFile: String?
 
-    @Flag(help: "Allow a non-loopback --listen without a token.")
+    @OptionGroup var tls: TLSOptions
+
+    @Flag(help: "Allow a non-loopback --listen without a token or client certificates.")
     var insecureNoAuth = false
 
     @Option(help: ArgumentHelp("Seconds a client may stay silent before it is disconnected.", valueName: "seconds"))
@@ -66,14 +71,18 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         let (host, _) = try Self.split(listen, flag: "--listen")
         if let syslog { _ = try Self.split(syslog, flag: "--syslog") }
-        if !Self.isLoopback(host) && tokenFile == nil && !insecureNoAuth {
-            throw ValidationError("--listen \(listen) is not loopback: give --token-file, or --insecure-no-auth to accept anyone")
+        if !Self.isLoopback(host) && tokenFile == nil && tls.clientCA == nil && !insecureNoAuth {
+            throw ValidationError("--listen \(listen) is not loopback: give --token-file or --tls-client-ca, "
+                                  + "or --insecure-no-auth to accept anyone")
         }
     }
 
     func run() throws {
         LongRunning.boundHeap()
         let ruleSet = try rules.load()
+        let tlsContext = try tls.load()
+        let reloader = CertificateReloader()
+        if let tlsContext { reloader.install(tlsContext) }
         let store = try stateOptions.open(writeAheadLog: true)
         var token: String?
         if let tokenFile {
@@ -95,7 +104,7 @@ struct ServeCommand: ParsableCommand {
                                     retention: try stateOptions.retentionNanos)
         try runAsync("serve: ") { [token] in
             let syslogChannel = try await syslogAddress.asyncMap {
-                try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20)
+                try await SyslogServer.start(host: $0.0, port: $0.1, ingestor: ingestor, maxMessage: 1 << 20, tls: tlsContext)
             }
             let ticker = Task {
                 while !Task.isCancelled {
@@ -104,10 +113,13 @@ struct ServeCommand: ParsableCommand {
                 }
             }
             defer { ticker.cancel() }
-            let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits)
-            Stderr.write("pullwatch: serving on http://\(listen)" + (syslog.map { ", syslog on tcp://\($0)" } ?? ""))
+            let app = SinkHTTP.application(host: host, port: port, token: token, ingestor: ingestor, metrics: metrics, limits: limits,
+                                           tls: tlsContext)
+            let scheme = tlsContext == nil ? ("http", "tcp") : ("https", "tls")
+            Stderr.write("pullwatch: serving on \(scheme.0)://\(listen)" + (syslog.map { ", syslog on \(scheme.1)://\($0)" } ?? ""))
             try await app.runService()
             try await syslogChannel?.close()
+            withExtendedLifetime(reloader) {}
         }
     }
 }
