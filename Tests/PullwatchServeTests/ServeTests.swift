@@ -71,7 +71,8 @@ let rules = try! RuleSet.load()
         let again = SinkMetrics(version: "test")
         _ = try Ingestor(store: try StateStore(directory: dir), rules: rules, metrics: again, limits: ServeLimits())
         #expect(again.render().contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#))
-        #expect(!again.render().contains("pullwatch_incident_events_total{"))
+        #expect(again.render().contains(#"pullwatch_incident_events_total{event="opened"} 0"#))
+        #expect(again.render().contains(#"pullwatch_incident_events_total{event="resolved"} 0"#))
     }
 
     @Test func malformedJSONIsCountedAndReachesTheReport() async throws {
