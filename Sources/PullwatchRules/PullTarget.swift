@@ -67,6 +67,10 @@ public enum PullTargetExtraction {
         // Not docker-py's `http+docker://localhost/…` (the Engine API socket).
         (#"(?<!\+)docker://(?<image>\#(ref))"#, .strict),
         (#"\bCan't install (?<image>\#(ref)):\s"#, .shaped),
+        // Rancher's `Image [REF] failed to pull`; Azure Container Instances' `The image 'REF' in container group`
+        (#"\b[Ii]mage \[(?<image>\#(ref))\]"#, .strict),
+        (#"\b[Tt]he image '(?<image>[^'\s]+)'"#, .strict),
+        (#"\b[Ii]mage '(?<image>[^'\s]+)' not found"#, .strict),
         // Google Cloud Build: `error pulling build step N "IMAGE": …`
         (#"error pulling build step \d+ \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, .strict),

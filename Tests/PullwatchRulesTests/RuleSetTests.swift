@@ -460,10 +460,11 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(Double(causeOK) >= 0.965 * Double(failures), "cause \(causeOK)/\(failures)")
         #expect(Double(byImage.ok) >= 0.97 * Double(byImage.n), "registry by image \(byImage.ok)/\(byImage.n)")
         #expect(Double(byURL.ok) >= 0.90 * Double(byURL.n), "registry by URL \(byURL.ok)/\(byURL.n)")
-        // Five known, whose lines alone read like pull failures: an ECR push's `name unknown`, a
-        // rules_oci HEAD, two registry pings (`Get https://HOST/v2/`: TLS) with nothing saying pull,
-        // and a signature check of a stored image.
-        #expect(falseAlarms <= 5, "\(falseAlarms) ordinary lines called failures")
+        // Ten known of 1 257 (benchmarks/accuracy/README.md), whose lines alone read like pull
+        // failures and that their collectors judged from the thread: a push's `failed commit on
+        // ref`, bare x509 lines, ECR credential fetches, a proxy's log, a signature check of a
+        // stored image, `az acr`'s denial.
+        #expect(Double(falseAlarms) <= 0.008 * Double(cases.count - failures), "\(falseAlarms) ordinary lines called failures")
     }
 
     /// Every corpus line the classifier calls a failure contains a gate literal, raw and
