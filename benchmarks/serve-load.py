@@ -3,6 +3,7 @@
 
     serve-load.py [--bin .build/release/pullwatch] [--lines 1000000] [--batch 1000]
                   [--clients 4] [--shape fluent-bit|vector|mixed] [--failures-only]
+                  [--tls | --compare-tls]
 
 Generates a realistic node journal with benchmarks/generate.py (kubelet, containerd and CRI-O
 lines, ~0.5 % of them image-pull failures), turns every line into the record a shipper sends
@@ -11,6 +12,10 @@ lines, ~0.5 % of them image-pull failures), turns every line into the record a s
 then starts `pullwatch serve` with a fresh state directory and posts the batches from
 --clients keep-alive connections, retrying 503 after its Retry-After like a shipper does.
 
+With --tls the sink serves HTTPS (a certificate made with openssl) and the clients speak TLS;
+--compare-tls sends the same batches to a plain sink and then to a TLS sink (each with a fresh
+state directory) and prints the ratio of their rates.
+
 With --failures-only every line sent is an image-pull failure (the generator's failure lines,
 cycled): a registry outage seen by a whole cluster.
 
@@ -18,7 +23,7 @@ Reports lines/s from the first request to the last 2xx, the server's CPU seconds
 each quarter of the load and its peak, the time `GET /v1/report` takes at the end, and checks that /metrics counted exactly the lines sent and that the failures the sink found
 equal what `pullwatch scan` finds in the same lines as plain journal text.
 """
-import argparse, gzip, http.client, json, os, re, socket, subprocess, sys, tempfile, threading, time
+import argparse, gzip, http.client, json, os, re, socket, ssl, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINE = re.compile(r"^(\w{3} +\d+ [\d:.]+) (\S+) ([^\[:]+)(?:\[(\d+)\])?: (.*)$")
@@ -116,6 +121,8 @@ def main():
     ap.add_argument("--failures-only", action="store_true", help="send only image-pull failure lines")
     ap.add_argument("--rate", type=float, help="lines per second of log time (default 100; 50000 with --failures-only: "
                     "a cluster-wide outage, as many failures a second as the sink should take)")
+    ap.add_argument("--tls", action="store_true", help="HTTPS between the clients and the sink")
+    ap.add_argument("--compare-tls", action="store_true", help="the same load over HTTP, then over HTTPS; print the ratio")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pullwatch-load-")
@@ -133,16 +140,47 @@ def main():
     print(f"{total_lines} lines in {len(todo)} batches of {args.batch} ({args.shape}): "
           f"{raw / 2**20:.1f} MiB NDJSON, {wire / 2**20:.1f} MiB gzip", flush=True)
 
+    modes = [False, True] if args.compare_tls else [args.tls]
+    rates = []
+    for tls in modes:
+        rates.append(run(args, todo, total_lines, raw, wire, used, work, tls))
+    if args.compare_tls:
+        print(f"TLS / plain: {rates[1] / rates[0]:.2f} of the plain rate ({rates[0] / rates[1]:.2f}x slower)")
+
+
+def certificate(work):
+    """A self-signed certificate for 127.0.0.1 (openssl), and a client context trusting it."""
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(cafile=cert)
+    return cert, key, context
+
+
+def run(args, todo, total_lines, raw, wire, used, work, tls):
+    """Starts a sink (plain or TLS) with a fresh state, sends every batch, checks and prints; the rate."""
+    print(f"--- {'HTTPS' if tls else 'HTTP'} ---", flush=True)
+    state = tempfile.mkdtemp(prefix="state-", dir=work)
+    extra, context = [], None
+    if tls:
+        cert, key, context = certificate(work)
+        extra = ["--tls-cert", cert, "--tls-key", key]
+    def connection(port, timeout):
+        if tls:
+            return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
     port = free_port()
-    server = subprocess.Popen([args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--state", os.path.join(work, "state")],
-                              stderr=open(os.path.join(work, "serve.err"), "w"))
+    server = subprocess.Popen([args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--state", state] + extra,
+                              stderr=open(os.path.join(work, "serve.err"), "a"))
     for _ in range(200):
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c = connection(port, 1)
             c.request("GET", "/healthz")
             if c.getresponse().status == 200:
                 break
-        except OSError:
+        except (OSError, ssl.SSLError):
             time.sleep(0.05)
     cpu0, _ = proc_stats(server.pid)
 
@@ -151,7 +189,7 @@ def main():
     counts = {"ok": 0, "503": 0, "other": 0}
 
     def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = connection(port, 60)
         headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
         while True:
             with lock:
@@ -195,7 +233,7 @@ def main():
     cpu1, peak = proc_stats(server.pid)
     rss_at.append(rss(server.pid))
 
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c = connection(port, 10)
     c.request("GET", "/metrics")
     metrics = c.getresponse().read().decode()
     counted = sum(float(l.split()[-1]) for l in metrics.splitlines() if l.startswith("pullwatch_ingest_lines_total"))
@@ -221,6 +259,8 @@ def main():
         sys.exit("lines counted by the server differ from lines sent")
     if scanned["failures"]["by_cause"] != by_cause:
         sys.exit("the sink and scan disagree")
+    return total_lines / elapsed
+
 
 
 if __name__ == "__main__":
