@@ -39,12 +39,60 @@ public enum Ingest {
         let name = source.description
         let reader: any ByteReader
         do {
+            // With a spare core, framing and the gate run ahead on a thread of their own
+            // (`BlockPipeline`), and gzip is inflated on a third (`PipelinedReader`).
             reader = try InputOpener.open(source, ratioLimit: ratioLimit, pipelining: pipelining)
         } catch {
             summary.errors.append(InputError(source: name, message: "\(error)"))
             return summary
         }
+        if pipelining == .on {
+            return readPipelined(reader, name: name, options: options, gate: gate, progress: progress, emit: emit)
+        }
         return read(reader, name: name, options: options, gate: gate, progress: progress, emit: emit)
+    }
+
+    /// `read` with framing and the gate on a second thread (`BlockPipeline`); the same records,
+    /// line numbers, counts and errors in the same order.
+    @discardableResult
+    public static func readPipelined(_ reader: any ByteReader, name: String, options: DecoderOptions = DecoderOptions(),
+                                     gate: LiteralSet? = nil,
+                                     progress: ((Int) -> Void)? = nil,
+                                     emit: (Record) -> Void) -> IngestSummary {
+        var summary = IngestSummary()
+        let framer = LineFramer(maxLineBytes: options.maxLineBytes)
+        let pipe = BlockPipeline(slotBytes: options.maxLineBytes.bytes + 1)
+        pipe.start(reader, framer: framer, gate: gate)
+        var blocks = BlockDecoder(decoder: RecordDecoder(source: name, options: options), gate: gate)
+        var count = 0
+        return withoutActuallyEscaping(emit) { emit in
+            let counting: (Record) -> Void = { r in count += 1; emit(r) }
+            while let item = pipe.next() {
+                let block = LineBlock(bytes: pipe.view(item),
+                                      firstLineNumber: item.firstLineNumber, lineCount: item.lineCount, truncated: item.truncated)
+                progress?(item.count)
+                blocks.process(block, hits: item.hits, summary: &summary, emit: counting)
+                pipe.release(item)
+            }
+            pipe.condition.lock()
+            let failure = pipe.failure
+            let stats = pipe.stats
+            pipe.condition.unlock()
+            if let e = failure as? GzipError {
+                summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
+            } else if let failure {
+                summary.errors.append(InputError(source: name, message: "\(failure)"))
+            }
+            blocks.decoder.finish(emit: counting)
+            summary.bytes = stats.bytes
+            summary.lines = stats.lines
+            summary.truncatedLines = stats.truncatedLines
+            summary.skippedBytes = stats.skippedBytes
+            summary.records = count
+            summary.skippedValues = blocks.decoder.skippedValues
+            summary.errors.append(contentsOf: blocks.decoder.errors)
+            return summary
+        }
     }
 
     /// Reads an already opened byte stream named `name`. With a `gate`, each block is searched
@@ -108,13 +156,24 @@ public struct BlockDecoder {
 
     /// Decodes the candidate lines of `block`; counts decoded lines and reports cut lines.
     public mutating func process(_ block: LineBlock, summary: inout IngestSummary, emit: (Record) -> Void) {
-        decoder.followClock()
         // Hit offsets of the block, ascending: a line is a candidate when one lies in it.
         hits.removeAll(keepingCapacity: true)
         if let gate {
             gate.forEachHit(in: block.bytes) { hits.append($0) }
             if hits.count > 1 { hits.sort() }
         }
+        decodeCandidates(block, summary: &summary, emit: emit)
+    }
+
+    /// `process` with the block's gate hits found elsewhere (`BlockPipeline`), ascending.
+    public mutating func process(_ block: LineBlock, hits found: [Int], summary: inout IngestSummary, emit: (Record) -> Void) {
+        hits.removeAll(keepingCapacity: true)
+        hits.append(contentsOf: found)
+        decodeCandidates(block, summary: &summary, emit: emit)
+    }
+
+    private mutating func decodeCandidates(_ block: LineBlock, summary: inout IngestSummary, emit: (Record) -> Void) {
+        decoder.followClock()
         var nextHit = 0
         let blockBase = block.bytes.baseAddress
         let gated = gate != nil
