@@ -156,7 +156,8 @@ public enum RuleFileParser {
         let isVeto = causeText == "none"
         guard let cause = isVeto ? Cause.unknown : Cause(rawValue: causeText) else {
             out.errors.append(contentsOf: errors + [RuleFileError(location: at("cause"), ruleID: id,
-                message: "unknown cause id `\(causeText)` (known: \(Cause.allCases.map(\.rawValue).joined(separator: ", ")), or none for a veto)")])
+                message: "unknown cause id `\(causeText)` (known: \(Cause.allCases.map(\.rawValue).joined(separator: ", ")), "
+                    + "or none for a veto)")])
             return
         }
         guard let pattern = fields["pattern"]?.string else {

@@ -63,7 +63,8 @@ public final class TLSContextBox: Sendable {
             throw TLSSetupError(description: "--tls-cert \(files.certificate): the certificate expired on \(Self.date(leaf.notValidAfter))")
         }
         if leaf.notValidBefore > now {
-            throw TLSSetupError(description: "--tls-cert \(files.certificate): the certificate is not valid before \(Self.date(leaf.notValidBefore))")
+            throw TLSSetupError(description: "--tls-cert \(files.certificate): the certificate is not valid before "
+                                + Self.date(leaf.notValidBefore))
         }
         let key: NIOSSLPrivateKey
         do {
@@ -91,7 +92,8 @@ public final class TLSContextBox: Sendable {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw TLSSetupError(description: "--tls-key \(files.key) does not go with --tls-cert \(files.certificate) (\(Self.reason(error)))")
+            throw TLSSetupError(description: "--tls-key \(files.key) does not go with --tls-cert \(files.certificate) "
+                                + "(\(Self.reason(error)))")
         }
         return context
     }

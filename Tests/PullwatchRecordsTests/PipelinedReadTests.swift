@@ -44,7 +44,9 @@ import PullwatchTestSupport
         var text = ""
         for i in 0..<40_000 {
             switch rng.next() % 40 {
-            case 0..<8: text += "Nov 22 10:00:\(i % 60) node-\(i % 3) kubelet[1]: E1122 10:00:00.000000 1 x.go:1] \"Failed to pull image\" err=\"rpc error: code = NotFound desc = nginx:\(i): not found\" image=\"nginx:\(i)\"\n"
+            case 0..<8:
+                text += "Nov 22 10:00:\(i % 60) node-\(i % 3) kubelet[1]: E1122 10:00:00.000000 1 x.go:1] \"Failed to pull image\" "
+                    + "err=\"rpc error: code = NotFound desc = nginx:\(i): not found\" image=\"nginx:\(i)\"\n"
             case 8: text += String(repeating: "x", count: 4000 + Int(rng.next() % 300)) + "\n"
             default: text += "Nov 22 10:00:\(i % 60) node-\(i % 3) kubelet[1]: I1122 10:00:00.000000 1 x.go:1] ordinary line \(i)\r\n"
             }

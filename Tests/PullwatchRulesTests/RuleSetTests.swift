@@ -178,7 +178,8 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #"46.101.118.254 - - [25/May/2022:05:52:06 +0000]  "GET https://registry.example/v2/ HTTP/1.1" 401 172"#,
         // The vetoes (rules/01-not-a-pull.yaml): uploads, logins, ECS's secrets.
         #"time="2025-10-10T06:04:43Z" level=fatal msg="writing blob: uploading layer chunked: StatusCode: 502, \"Bad Gateway\"""#,
-        "FATA[0000] Uploading manifest list failed, attempted the following formats: (uploading manifest 1 to r.example/a: toomanyrequests)",
+        "FATA[0000] Uploading manifest list failed, attempted the following formats: "
+            + "(uploading manifest 1 to r.example/a: toomanyrequests)",
         "Error response from daemon: login attempt to https://registry.example/v2/ failed with status: 503 Service Unavailable",
         "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
             + "unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException",

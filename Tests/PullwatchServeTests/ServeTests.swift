@@ -63,7 +63,8 @@ let rules = try! RuleSet.load()
         #expect(text.contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#), "\(text)")
         // A replay of a day-old failure of another image: announced resolved at once, never open.
         let old = Self.failure.replacingOccurrences(of: "nginx:1.99", with: "redis:0.1")
-        _ = try await ingestor.ingest(Array((entry("b", micros: now - 86_400_000_000, host: "n3", message: old) + "\n").utf8), source: "test")
+        let replay = entry("b", micros: now - 86_400_000_000, host: "n3", message: old) + "\n"
+        _ = try await ingestor.ingest(Array(replay.utf8), source: "test")
         text = metrics.render()
         #expect(text.contains(#"pullwatch_incident_events_total{event="resolved"} 1"#), "\(text)")
         #expect(text.contains(#"pullwatch_incidents_open{cause="tag_not_found",registry="docker.io",scope="image"} 1"#))
