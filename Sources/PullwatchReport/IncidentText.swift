@@ -78,14 +78,36 @@ extension RuleSet {
         return s
     }
 
+    /// `template` with `{image}`, `{registry}`, `{repository}`, `{node}`, `{namespace}` and
+    /// `{pod}` filled in (`<name>` when unknown), in one pass; other braces are kept.
     func fill(_ template: String, _ c: Classification, _ r: Record) -> String {
-        var s = template
-        let values: [(String, String?)] = [("image", c.image), ("registry", c.registry), ("repository", c.repository),
-                                          ("node", r.node), ("namespace", r.namespace), ("pod", r.pod)]
-        for (name, value) in values {
-            s = s.replacingOccurrences(of: "{\(name)}", with: value ?? "<\(name)>")
+        func value(_ name: Substring) -> String? {
+            switch name {
+            case "image": return c.image ?? "<image>"
+            case "registry": return c.registry ?? "<registry>"
+            case "repository": return c.repository ?? "<repository>"
+            case "node": return r.node ?? "<node>"
+            case "namespace": return r.namespace ?? "<namespace>"
+            case "pod": return r.pod ?? "<pod>"
+            default: return nil
+            }
         }
-        return s
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 64)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let after = rest.index(after: open)
+            if let close = rest[after...].firstIndex(of: "}"), let v = value(rest[after..<close]) {
+                out += v
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out += "{"
+                rest = rest[after...]
+            }
+        }
+        out += rest
+        return out
     }
 }
 
