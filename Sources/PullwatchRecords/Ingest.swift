@@ -78,21 +78,28 @@ public enum Ingest {
             let failure = pipe.failure
             let stats = pipe.stats
             pipe.condition.unlock()
-            if let e = failure as? GzipError {
-                summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
-            } else if let failure {
-                summary.errors.append(InputError(source: name, message: "\(failure)"))
-            }
-            blocks.decoder.finish(emit: counting)
-            summary.bytes = stats.bytes
-            summary.lines = stats.lines
-            summary.truncatedLines = stats.truncatedLines
-            summary.skippedBytes = stats.skippedBytes
+            conclude(&summary, name: name, failure: failure, stats: stats, decoder: blocks.decoder, emit: counting)
             summary.records = count
-            summary.skippedValues = blocks.decoder.skippedValues
-            summary.errors.append(contentsOf: blocks.decoder.errors)
             return summary
         }
+    }
+
+    /// The end of a read: the stream's error (a gzip one with its byte offset), the decoder's
+    /// last records and errors, the framing counts.
+    private static func conclude(_ summary: inout IngestSummary, name: String, failure: (any Error)?, stats: FramingStats,
+                                 decoder: RecordDecoder, emit: (Record) -> Void) {
+        if let e = failure as? GzipError {
+            summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
+        } else if let failure {
+            summary.errors.append(InputError(source: name, message: "\(failure)"))
+        }
+        decoder.finish(emit: emit)
+        summary.bytes = stats.bytes
+        summary.lines = stats.lines
+        summary.truncatedLines = stats.truncatedLines
+        summary.skippedBytes = stats.skippedBytes
+        summary.skippedValues = decoder.skippedValues
+        summary.errors.append(contentsOf: decoder.errors)
     }
 
     /// Reads an already opened byte stream named `name`. With a `gate`, each block is searched
@@ -109,25 +116,17 @@ public enum Ingest {
         var count = 0
         return withoutActuallyEscaping(emit) { emit in
             let counting: (Record) -> Void = { r in count += 1; emit(r) }
+            var failure: (any Error)?
             do {
                 try framer.frame(reader) { block in
                     progress?(block.bytes.count)
                     blocks.process(block, summary: &summary, emit: counting)
                 }
-            } catch let e as GzipError {
-                summary.errors.append(InputError(source: name, offset: e.offset, message: e.description))
             } catch {
-                summary.errors.append(InputError(source: name, message: "\(error)"))
+                failure = error
             }
-            blocks.decoder.finish(emit: counting)
-            let stats = framer.stats
-            summary.bytes = stats.bytes
-            summary.lines = stats.lines
-            summary.truncatedLines = stats.truncatedLines
-            summary.skippedBytes = stats.skippedBytes
+            conclude(&summary, name: name, failure: failure, stats: framer.stats, decoder: blocks.decoder, emit: counting)
             summary.records = count
-            summary.skippedValues = blocks.decoder.skippedValues
-            summary.errors.append(contentsOf: blocks.decoder.errors)
             return summary
         }
     }
