@@ -109,7 +109,6 @@ check "syslog TLS without a client certificate, with another CA's, or in plain t
 # --- rsyslogd forwarding a file over TLS (gtls driver, client certificate)
 mkdir -p "$T/rsyslog"
 zcat samples/journal-multinode.log.gz | sed -n 3501,4500p | grep -E ' kubelet\[' | sed 's/^[^]]*\]: //' > "$T/rsyslog-msgs"
-n=$(wc -l < "$T/rsyslog-msgs")
 cat > "$T/rsyslog.conf" <<CONF
 global(workDirectory="$T/rsyslog" DefaultNetstreamDriver="gtls"
        DefaultNetstreamDriverCAFile="$T/ca.pem" DefaultNetstreamDriverCertFile="$T/client.pem"
@@ -120,15 +119,21 @@ action(type="omfwd" target="127.0.0.1" port="$SYSLOG" protocol="tcp" TCP_Framing
        StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="localhost"
        template="RSYSLOG_SyslogProtocol23Format")
 CONF
-before=$(metric pullwatch_ingest_lines_total)
+# A forwarder already started follows a file: the messages are written to it; every line must
+# reach the TLS sink and its failures be those scan finds.
+forwarded() { # name, forwarder pid, messages, the file it follows
+    local before n
+    before=$(metric pullwatch_ingest_lines_total); n=$(wc -l < "$3")
+    sleep 1
+    cp "$3" "$4"
+    wait_lines $((before + n))
+    check "$1: every line arrives" $((before + n)) "$(metric pullwatch_ingest_lines_total)"
+    kill -TERM "$2"; wait "$2" || true
+    expected=$((expected + $(failures_in "$3")))
+    check "$1: failures as scan counts them" "$expected" "$(report_failures)"
+}
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" 2> "$T/rsyslog.err" & RSYSLOG=$!
-sleep 1
-cp "$T/rsyslog-msgs" "$T/rsyslog.log"
-wait_lines $((before + n))
-check "rsyslog over TLS: every line of the file arrives" $((before + n)) "$(metric pullwatch_ingest_lines_total)"
-kill -TERM $RSYSLOG; wait $RSYSLOG || true
-expected=$((expected + $(failures_in "$T/rsyslog-msgs")))
-check "rsyslog over TLS: failures as scan counts them" "$expected" "$(report_failures)"
+forwarded "rsyslog over TLS" $RSYSLOG "$T/rsyslog-msgs" "$T/rsyslog.log"
 
 # --- syslog-ng (Debian's, unpacked: it conflicts with rsyslog) over TLS and over plain TCP
 SNG=${SYSLOG_NG_ROOT:-$ROOT/.deps/syslog-ng}
@@ -145,15 +150,8 @@ destination d_tls { syslog("127.0.0.1" port($SYSLOG) transport("tls")
     tls(ca-file("$T/ca.pem") cert-file("$T/client.pem") key-file("$T/client.key") peer-verify(required-trusted))); };
 log { source(s_file); destination(d_tls); };
 CONF
-before=$(metric pullwatch_ingest_lines_total)
 syslog_ng "$T/sng-tls.conf" sng-tls; SNGPID=$!
-sleep 1
-cp "$T/sng-msgs" "$T/sng-tls.log"
-wait_lines $((before + n))
-check "syslog-ng over TLS (RFC 5425): every line arrives" $((before + n)) "$(metric pullwatch_ingest_lines_total)"
-kill -TERM $SNGPID; wait $SNGPID || true
-expected=$((expected + $(failures_in "$T/sng-msgs")))
-check "syslog-ng over TLS: failures as scan counts them" "$expected" "$(report_failures)"
+forwarded "syslog-ng over TLS (RFC 5425)" $SNGPID "$T/sng-msgs" "$T/sng-tls.log"
 
 # syslog-ng over plain TCP (LF framing) into a sink without TLS
 HTTP2=$(free_port); SYSLOG2=$(free_port)
