@@ -70,6 +70,10 @@ public enum PullTargetExtraction {
         // Rancher's `Image [REF] failed to pull`; Azure Container Instances' `The image 'REF' in container group`
         (#"\b[Ii]mage \[(?<image>\#(ref))\]"#, .strict),
         (#"\b[Tt]he image '(?<image>[^'\s]+)'"#, .strict),
+        // Ratify behind Gatekeeper: `Error validating one or more images: ["REF", …]`
+        (#"one or more images: \[\\*"(?<image>[^"\\\s]+)"#, .strict),
+        // balena's supervisor: `Failed to download image 'REF' due to '…'`
+        (#"Failed to download image '(?<image>[^'\s]+)'"#, .strict),
         (#"\b[Ii]mage '(?<image>[^'\s]+)' not found"#, .strict),
         // Google Cloud Build: `error pulling build step N "IMAGE": …`
         (#"error pulling build step \d+ \\*"(?<image>[^"\\\s]+)"#, .strict),
