@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helpers shared by the test targets.
-        .target(name: "PullwatchTestSupport", dependencies: ["PullwatchState", "PullwatchRecords"], path: "Tests/PullwatchTestSupport"),
+        .target(name: "PullwatchTestSupport", dependencies: ["PullwatchState", "PullwatchRecords", "PullwatchIO"], path: "Tests/PullwatchTestSupport"),
         .testTarget(name: "PullwatchIOTests", dependencies: ["PullwatchIO", "PullwatchTestSupport"]),
         .testTarget(name: "PullwatchRecordsTests", dependencies: ["PullwatchRecords", "PullwatchIO", "PullwatchTestSupport"],
                     resources: [.copy("Fixtures")]),
@@ -63,7 +63,9 @@ let package = Package(
         .testTarget(name: "PullwatchFollowTests", dependencies: ["PullwatchFollow", "PullwatchState", "PullwatchTestSupport", "PullwatchAnalysis", "PullwatchRules",
                                                            "PullwatchRecords", "PullwatchIO"]),
         .testTarget(name: "PullwatchServeTests", dependencies: ["PullwatchServe", "PullwatchState", "PullwatchAnalysis", "PullwatchRules",
+                                                          "PullwatchTestSupport",
                                                           .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOEmbedded", package: "swift-nio"),
                                                           .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "PullwatchReportTests", dependencies: ["PullwatchReport", "PullwatchAnalysis", "PullwatchRules", "PullwatchRecords"]),
         .testTarget(name: "PullwatchAnalysisTests", dependencies: ["PullwatchAnalysis", "PullwatchReport", "PullwatchTestSupport", "PullwatchRules", "PullwatchRecords", "PullwatchIO"]),

@@ -25,20 +25,26 @@ final class FollowedFile {
     var fd: Int32 = -1
     var device: UInt64 = 0
     var inode: UInt64 = 0
+    /// The framer, which knows how far the file is consumed: every complete line before its
+    /// `offset` has been counted, a partial last line is carried until its newline comes.
+    let framer: LineFramer
     /// Bytes consumed: every complete line before this offset has been counted.
-    var offset: UInt64 = 0
-    var line = 0
+    var offset: UInt64 { framer.offset }
+    /// Lines counted.
+    var line: Int { framer.nextLine - 1 }
     var blocks: BlockDecoder
     /// Where an unfinished multi-line JSON value started (line, offset): the checkpoint while
     /// it is open, so a restart decodes it whole.
     var jsonStart: (line: Int, offset: UInt64)?
-    /// The rest of an over-long line is being skipped (up to its newline), as scan does.
-    var skipping = false
 
-    init(path: String, decoder: RecordDecoder, gate: LiteralSet?) {
+    init(path: String, decoder: RecordDecoder, gate: LiteralSet?, maxLineBytes: MaxLineBytes) {
         self.path = path
         self.blocks = BlockDecoder(decoder: decoder, gate: gate)
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
     }
+
+    /// Goes on from `offset`, after `line` lines (a checkpoint, a copy, a truncation).
+    func seek(offset: UInt64, line: Int) { framer.reset(offset: offset, firstLine: line + 1) }
 
     deinit { if fd >= 0 { close(fd) } }
 
@@ -95,9 +101,9 @@ final class FollowedFile {
 /// consumed offset: start again at 0), and files that appear later. In a followed directory,
 /// gzip files (rotated archives, detected by magic bytes) are not read.
 public final class FileFollower {
-    /// How much of a file is read per poll (bounded memory).
+    /// How much of a file is read at a time (one buffer shared by every file).
     public static let readChunk = 1 << 20
-    private let maxLineBytes: Int
+    private let maxLineBytes: MaxLineBytes
 
     private let paths: [String]
     private let options: DecoderOptions
@@ -119,10 +125,8 @@ public final class FileFollower {
         self.start = start
         self.options = options
         self.gate = gate
-        // One byte more than the longest line: every complete line a read holds is within the
-        // limit, and a full buffer without a newline is an over-long line (cut, as scan cuts it).
-        maxLineBytes = options.maxLineBytes.bytes
-        buffer = .allocate(byteCount: min(FileFollower.readChunk, maxLineBytes + 1), alignment: 64)
+        maxLineBytes = options.maxLineBytes
+        buffer = .allocate(byteCount: FileFollower.readChunk, alignment: 64)
     }
 
     deinit { buffer.deallocate() }
@@ -200,15 +204,15 @@ public final class FileFollower {
                 f = known
                 f.path = path
             } else {
-                f = FollowedFile(path: path, decoder: RecordDecoder(source: path, options: options), gate: gate)
+                f = FollowedFile(path: path, decoder: RecordDecoder(source: path, options: options), gate: gate,
+                                 maxLineBytes: maxLineBytes)
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { continue }
                 f.fd = fd; f.device = device; f.inode = inode
                 files[identity] = f
                 f.takeFingerprint()
                 if let c = checkpoints[identity], c.offset <= size, f.matches(c) {
-                    f.offset = c.offset
-                    f.line = c.line
+                    f.seek(offset: c.offset, line: c.line)
                     f.blocks.decoder.importPending(c.pending)
                 } else if let original = copied(from: f), !isFirst || !checkpoints.isEmpty || start == .beginning {
                     // copytruncate: this is the copy of a followed file; what was read of the
@@ -218,12 +222,9 @@ public final class FileFollower {
                         files[identity] = nil
                         continue
                     }
-                    f.offset = original.offset
-                    f.line = original.line
+                    f.seek(offset: original.offset, line: original.line)
                 } else if start == .endOfExistingFiles && isFirst && checkpoints.isEmpty {
-                    f.offset = size
-                } else {
-                    f.offset = 0
+                    f.seek(offset: size, line: 0)
                 }
                 batch.newSources += 1
                 batch.checkpoints.append(f.checkpoint())
@@ -232,8 +233,7 @@ public final class FileFollower {
                 // copytruncate: the file was cut (and maybe written again); start again at 0.
                 truncated.append((f.fingerprint, f.fingerprintLength, f.offset, f.line))
                 if truncated.count > 64 { truncated.removeFirst() }
-                f.offset = 0
-                f.line = 0
+                f.seek(offset: 0, line: 0)
                 f.takeFingerprint()
                 batch.checkpoints.append(f.checkpoint())
             }
@@ -242,7 +242,7 @@ public final class FileFollower {
         // Files no longer under any followed name (renamed away, deleted): read to their end,
         // then let them go.
         for (identity, f) in files where !seen.contains(identity) {
-            progressed = drain(f, into: &batch, emit: emit) || progressed
+            progressed = drain(f, into: &batch, emit: emit, final: true) || progressed
             f.blocks.decoder.finish(emit: emit)
             files[identity] = nil
         }
@@ -264,73 +264,49 @@ public final class FileFollower {
         return nil
     }
 
-    /// Reads from the consumed offset to the end of the file, decoding complete lines only.
-    private func drain(_ f: FollowedFile, into batch: inout StateStore.Batch, emit: (Record) -> Void) -> Bool {
-        var progressed = false
-        let base = buffer.baseAddress!
+    /// Reads from where the framer stands to the end of the file, decoding complete lines (and,
+    /// when the file is `final` — renamed away or deleted — its last line without a newline).
+    private func drain(_ f: FollowedFile, into batch: inout StateStore.Batch, emit: (Record) -> Void, final: Bool = false) -> Bool {
+        let framer = f.framer
+        let before = (offset: framer.offset, line: framer.nextLine, stats: framer.stats)
+        var records = 0
+        var summary = IngestSummary()
+        func process(_ block: LineBlock) {
+            f.blocks.process(block, summary: &summary) { r in records += 1; emit(r) }
+            noteJSONStart(f, block)
+        }
+        var read = false
         while true {
-            let n = pread(f.fd, base, buffer.count, off_t(f.offset))
+            let n = pread(f.fd, buffer.baseAddress, buffer.count, off_t(framer.fedOffset))
             guard n > 0 else { break }
-            let read = UnsafeRawBufferPointer(start: base, count: n)
-            if f.skipping {
-                // The rest of an over-long line: consumed up to its newline, not a line itself.
-                if let nl = read.firstIndex(of: 0x0A) {
-                    f.offset += UInt64(nl + 1); batch.bytes += UInt64(nl + 1); f.skipping = false
-                } else {
-                    f.offset += UInt64(n); batch.bytes += UInt64(n)
-                }
-                progressed = true
-                if f.skipping && n < buffer.count { break }
-                continue
-            }
-            var usable = n
-            var truncated = false
-            if let last = ByteSearch.last(0x0A, in: read) {
-                usable = last + 1
-            } else if n < buffer.count {
-                break          // an incomplete last line: wait for its newline
-            } else {
-                // A full buffer without a newline: a line over the limit. Its first
-                // `maxLineBytes` bytes are the line (marked cut); the rest is skipped.
-                truncated = true
-            }
-            let view = UnsafeRawBufferPointer(start: base, count: truncated ? min(maxLineBytes, n) : usable)
-            let count = truncated ? 1 : LineFramer.countLines(view)
-            var summary = IngestSummary()
-            var records = 0
-            let firstLine = f.line + 1
-            f.blocks.process(LineBlock(bytes: view, firstLineNumber: firstLine, lineCount: count, truncated: truncated),
-                             summary: &summary) { r in records += 1; emit(r) }
-            if truncated { f.skipping = true }
-            if f.blocks.decoder.hasPendingJSON {
-                let startLine = f.blocks.decoder.pendingJSONStartLine
-                if startLine >= firstLine && (f.jsonStart?.line ?? 0) != startLine {
-                    // Offset of that line inside this read.
-                    var at = 0
-                    for _ in 0..<(startLine - firstLine) {
-                        guard let nl = memchr(base + at, 0x0A, usable - at) else { break }
-                        at = UnsafeMutableRawPointer(nl) - base + 1
-                    }
-                    f.jsonStart = (startLine, f.offset + UInt64(at))
-                }
-            } else {
-                f.jsonStart = nil
-            }
-            f.offset += UInt64(usable)
-            f.line += count
-            batch.bytes += UInt64(usable)
-            batch.lines += count
-            batch.records += records
-            batch.candidateLines += summary.decodedLines
-            batch.errors += (summary.errors + f.blocks.decoder.takeErrors()).map(InputProblem.init)
-            progressed = true
-            if truncated { continue }
-            if usable < n || n < buffer.count { break }
+            read = true
+            framer.feed(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), process)
+            if n < buffer.count { break }
         }
-        if progressed {
-            batch.checkpoints.removeAll { $0.key == f.key }
-            batch.checkpoints.append(f.checkpoint())
+        if final { framer.finish(process) }
+        guard read || framer.offset != before.offset else { return false }
+        batch.bytes += framer.offset - before.offset
+        batch.lines += framer.nextLine - before.line
+        batch.records += records
+        batch.candidateLines += summary.decodedLines
+        batch.errors += (summary.errors + f.blocks.decoder.takeErrors()).map(InputProblem.init)
+        batch.checkpoints.removeAll { $0.key == f.key }
+        batch.checkpoints.append(f.checkpoint())
+        return true
+    }
+
+    /// Remembers where an unfinished multi-line JSON value began (its line's offset), so the
+    /// checkpoint while it is open lets a restart decode it whole.
+    private func noteJSONStart(_ f: FollowedFile, _ block: LineBlock) {
+        guard f.blocks.decoder.hasPendingJSON else { f.jsonStart = nil; return }
+        let startLine = f.blocks.decoder.pendingJSONStartLine
+        guard startLine >= block.firstLineNumber, (f.jsonStart?.line ?? 0) != startLine,
+              let base = block.bytes.baseAddress else { return }
+        var at = 0
+        for _ in 0..<(startLine - block.firstLineNumber) {
+            guard let nl = memchr(base + at, 0x0A, block.bytes.count - at) else { break }
+            at = UnsafeRawPointer(nl) - base + 1
         }
-        return progressed
+        f.jsonStart = (startLine, block.offset + UInt64(at))
     }
 }

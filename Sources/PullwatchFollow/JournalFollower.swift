@@ -15,8 +15,8 @@ public final class JournalFollower {
     private var decoder: RecordDecoder
     /// The decoder behind the rules' literal gate, as in scan and file follow.
     private var blocks: BlockDecoder
-    private var pendingLine: [UInt8] = []
-    private var line = 0
+    /// The same framer as every other source: lines, the length limit and what it cuts.
+    private let framer: LineFramer
     private var cursor: String?
     private var realtime: Int64 = 0
     private let resumeCursor: String?
@@ -26,6 +26,7 @@ public final class JournalFollower {
     /// Resumes after `checkpoint` (if any).
     public init(checkpoint: Checkpoint?, options: DecoderOptions, gate: LiteralSet? = nil) {
         decoder = RecordDecoder(source: "journal", options: options)
+        framer = LineFramer(maxLineBytes: options.maxLineBytes)
         blocks = BlockDecoder(decoder: decoder, gate: gate)
         resumeCursor = checkpoint?.cursor
         resumeRealtime = Int64(checkpoint?.offset ?? 0)
@@ -42,30 +43,25 @@ public final class JournalFollower {
 
     /// Feeds output bytes; complete lines are counted into `batch`, records go to `emit`.
     public func feed(_ bytes: UnsafeRawBufferPointer, into batch: inout StateStore.Batch, emit: (Record) -> Void) {
-        var start = 0
-        var fed = false
-        while let nl = bytes[start...].firstIndex(of: 0x0A) {
-            pendingLine.append(contentsOf: bytes[start..<nl])
-            handleLine(into: &batch, emit: emit)
-            pendingLine.removeAll(keepingCapacity: true)
-            start = nl + 1
-            fed = true
+        let before = (lines: framer.stats.lines, offset: framer.offset)
+        framer.feed(bytes) { block in
+            block.forEachLine { handle($0, into: &batch, emit: emit) }
         }
-        pendingLine.append(contentsOf: bytes[start...])
-        if fed {
-            batch.checkpoints.removeAll { $0.key == JournalFollower.key }
-            batch.checkpoints.append(Checkpoint(key: JournalFollower.key, offset: UInt64(max(realtime, 0)), line: line, cursor: cursor))
-        }
+        guard framer.stats.lines > before.lines else { return }
+        batch.lines += framer.stats.lines - before.lines
+        batch.bytes += framer.offset - before.offset
+        batch.checkpoints.removeAll { $0.key == JournalFollower.key }
+        batch.checkpoints.append(Checkpoint(key: JournalFollower.key, offset: UInt64(max(realtime, 0)), line: framer.nextLine - 1,
+                                            cursor: cursor))
     }
 
-    private func handleLine(into batch: inout StateStore.Batch, emit: (Record) -> Void) {
-        line += 1
-        batch.lines += 1
-        batch.bytes += UInt64(pendingLine.count + 1)
-        let (entryCursor, entryRealtime) = pendingLine.withUnsafeBytes { raw in
-            (JournalFollower.stringField("__CURSOR", in: raw),
-             JournalFollower.stringField("__REALTIME_TIMESTAMP", in: raw).flatMap { Int64($0) })
-        }
+    /// Lines cut to the length limit so far (journal entries over `--max-line-bytes`).
+    public var truncatedLines: Int { framer.stats.truncatedLines }
+
+    private func handle(_ line: Line, into batch: inout StateStore.Batch, emit: (Record) -> Void) {
+        let raw = line.bytes
+        let entryCursor = JournalFollower.stringField("__CURSOR", in: raw)
+        let entryRealtime = JournalFollower.stringField("__REALTIME_TIMESTAMP", in: raw).flatMap { Int64($0) }
         if !resumed {
             // Skip what the checkpoint already counted (journalctl may replay it).
             if let c = entryCursor, c == resumeCursor { resumed = true; return }
@@ -76,10 +72,9 @@ public final class JournalFollower {
         if let t = entryRealtime { realtime = max(realtime, t) }
         var records = 0
         var summary = IngestSummary()
-        pendingLine.withUnsafeBytes { raw in
-            blocks.process(LineBlock(bytes: raw, firstLineNumber: line, lineCount: 1, truncated: false), summary: &summary) { r in
-                records += 1; emit(r)
-            }
+        blocks.process(LineBlock(bytes: raw, firstLineNumber: line.number, lineCount: 1, truncated: line.truncated),
+                       summary: &summary) { r in
+            records += 1; emit(r)
         }
         batch.records += records
         batch.candidateLines += summary.decodedLines

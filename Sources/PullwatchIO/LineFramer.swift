@@ -33,13 +33,17 @@ public struct LineBlock {
     public let lineCount: Int
     /// True for a block holding the kept head of one over-long line.
     public let truncated: Bool
+    /// Where the block's first byte is in its stream (0 when the source does not say).
+    public let offset: UInt64
 
     /// A block view.
-    @inlinable public init(bytes: UnsafeRawBufferPointer, firstLineNumber: Int, lineCount: Int, truncated: Bool) {
+    @inlinable public init(bytes: UnsafeRawBufferPointer, firstLineNumber: Int, lineCount: Int, truncated: Bool,
+                           offset: UInt64 = 0) {
         self.bytes = bytes
         self.firstLineNumber = firstLineNumber
         self.lineCount = lineCount
         self.truncated = truncated
+        self.offset = offset
     }
 
     /// Calls `body` for each line of the block in order.
@@ -78,90 +82,220 @@ public struct FramingStats: Sendable, Equatable {
     public init() {}
 }
 
-/// Splits a byte stream into lines over one reused roll buffer (after ripgrep's
-/// `LineBuffer`): fill, find the last newline, hand the complete lines on as one view,
-/// move the partial tail to the front, repeat. No per-line allocation.
+/// Splits a byte stream into lines, incrementally: `feed` it bytes as they come (a file read,
+/// an HTTP body chunk, a pipe), `finish` at the end of the stream. The one framer of every
+/// mode — scan, follow (files and the journal), serve and records — so line numbers, the
+/// line-length limit and what it skips are the same whatever the source and the chunking.
 ///
-/// The buffer holds `maxLineBytes + 1` bytes, so every delivered line fits the limit;
-/// a buffer full of bytes with no newline is an over-long line: its head is delivered
-/// (marked truncated), the rest is skipped up to the next newline and counted.
+/// Complete lines are handed on in place, as blocks of the caller's bytes (no copy, no
+/// per-line allocation); only a line split across two feeds is carried over, in a buffer
+/// that grows to at most `maxLineBytes` + 1. A line longer than the limit is cut: its first
+/// `maxLineBytes` bytes are delivered (marked truncated), the rest up to the next newline is
+/// skipped and counted. `offset` is the stream position after the last line delivered or
+/// skipped: a checkpoint there resumes at the start of the first unfinished line.
 public final class LineFramer {
     /// The line-length policy in force.
     public let maxLineBytes: MaxLineBytes
-    private let buffer: UnsafeMutableRawBufferPointer
-    /// What this framer has seen so far (accumulates over `frame` calls).
+    /// What this framer has seen so far.
     public private(set) var stats = FramingStats()
+    /// The stream position of the first byte not yet delivered or skipped (the checkpoint).
+    public private(set) var offset: UInt64
+    /// The number the next line delivered gets.
+    public private(set) var nextLine: Int
+    /// The stream position of the next byte to feed: `offset` plus the carried partial line.
+    public var fedOffset: UInt64 { offset + UInt64(carried) }
+    /// Bytes of an unfinished line held since the last feed.
+    public var carried: Int { carryCount }
 
-    /// A framer keeping at most `maxLineBytes` of each line.
-    public init(maxLineBytes: MaxLineBytes = .default) {
+    private var carry: UnsafeMutableRawBufferPointer?
+    private var carryCount = 0
+    /// The rest of an over-long line is being skipped, up to its newline.
+    private var skipping = false
+    /// `frame(_:)`'s read buffer, allocated on first use.
+    private var readBuffer: UnsafeMutableRawBufferPointer?
+
+    /// How much `frame(_:)` reads at a time.
+    public static let readChunk = 1 << 20
+
+    /// The largest block `frame(_:)` delivers: a read's worth of lines, or one carried line.
+    public var maxBlockBytes: Int { max(LineFramer.readChunk, maxLineBytes.bytes + 1) }
+
+    /// A framer keeping at most `maxLineBytes` of each line; the stream starts at `offset`
+    /// with line number `firstLine` (a resumed file).
+    public init(maxLineBytes: MaxLineBytes = .default, offset: UInt64 = 0, firstLine: Int = 1) {
         self.maxLineBytes = maxLineBytes
-        self.buffer = .allocate(byteCount: maxLineBytes.bytes + 1, alignment: 64)
+        self.offset = offset
+        self.nextLine = firstLine
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        carry?.deallocate()
+        readBuffer?.deallocate()
+    }
 
-    /// Reads `reader` to its end and calls `body` with each block of complete lines.
-    ///
-    /// If the reader throws, everything read before the error is still delivered (the
-    /// final partial line included), then the error is rethrown.
-    public func frame(_ reader: any ByteReader, _ body: (LineBlock) throws -> Void) throws {
-        let base = buffer.baseAddress!
-        let capacity = buffer.count
-        var filled = 0
-        var skipping = false
-        var nextLine = 1
-        var readError: (any Error)?
+    /// Starts over at `offset` with line number `firstLine`, dropping a carried partial line
+    /// (a file cut by copytruncate). The counters go on.
+    public func reset(offset: UInt64, firstLine: Int) {
+        self.offset = offset
+        nextLine = firstLine
+        carryCount = 0
+        skipping = false
+    }
 
-        func deliver(_ count: Int, truncated: Bool) throws {
-            let view = UnsafeRawBufferPointer(start: base, count: count)
-            let lines = truncated ? 1 : LineFramer.countLines(view)
-            stats.lines += lines
-            try body(LineBlock(bytes: view, firstLineNumber: nextLine, lineCount: lines, truncated: truncated))
-            nextLine += lines
+    /// Frames the next bytes of the stream: calls `body` with each block of complete lines in
+    /// them (and with the line carried over from the previous feed, once its newline comes).
+    public func feed(_ bytes: UnsafeRawBufferPointer, _ body: (LineBlock) throws -> Void) rethrows {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let n = bytes.count
+        let limit = maxLineBytes.bytes
+        let start = fedOffset            // stream position of bytes[0]
+        stats.bytes += UInt64(n)
+        var p = 0
+        if skipping {
+            guard let nl = memchr(base, 0x0A, n) else {
+                stats.skippedBytes += UInt64(n)
+                offset += UInt64(n)
+                return
+            }
+            p = UnsafeRawPointer(nl) - base + 1
+            stats.skippedBytes += UInt64(p - 1)
+            offset += UInt64(p)
+            skipping = false
         }
-
-        while true {
-            var n = 0
-            do {
-                n = try reader.read(into: UnsafeMutableRawBufferPointer(start: base + filled, count: capacity - filled))
-            } catch {
-                readError = error
-            }
-            if n == 0 {
-                if !skipping && filled > 0 { try deliver(filled, truncated: false) }
-                break
-            }
-            stats.bytes += UInt64(n)
-            var searchFrom = filled
-            filled += n
-            if skipping {
-                guard let nl = memchr(base, 0x0A, filled) else {
-                    stats.skippedBytes += UInt64(filled)
-                    filled = 0
-                    continue
+        if carryCount > 0 {
+            let nl = memchr(base + p, 0x0A, n - p).map { UnsafeRawPointer($0) - base }
+            let piece = (nl ?? n) - p                 // bytes of the carried line in this feed
+            if carryCount + piece > limit {
+                // Over the limit: deliver its head, skip the rest (to the newline, if here).
+                stats.skippedBytes += UInt64(carryCount + piece - limit)
+                append(base + p, min(piece, limit - carryCount))
+                try cut(carryCount, body)
+                if let nl {
+                    p = nl + 1
+                    offset = start + UInt64(p)
+                } else {
+                    offset = start + UInt64(n)
+                    skipping = true
+                    return
                 }
-                let cut = UnsafeMutableRawPointer(nl) - base
-                stats.skippedBytes += UInt64(cut)
-                filled -= cut + 1
-                memmove(base, base + cut + 1, filled)
-                skipping = false
-                searchFrom = 0
-                if filled == 0 { continue }
-            }
-            if let last = memrchr(base + searchFrom, 0x0A, filled - searchFrom) {
-                let end = UnsafeMutableRawPointer(last) - base + 1
-                try deliver(end, truncated: false)
-                filled -= end
-                if filled > 0 { memmove(base, base + end, filled) }
-            } else if filled == capacity {
-                try deliver(maxLineBytes.bytes, truncated: true)
-                stats.truncatedLines += 1
-                stats.skippedBytes += UInt64(filled - maxLineBytes.bytes)
-                filled = 0
-                skipping = true
+            } else if let nl {
+                append(base + p, piece + 1)
+                let line = UnsafeRawBufferPointer(start: carry!.baseAddress, count: carryCount)
+                let at = offset
+                carryCount = 0
+                try deliver(line, lines: 1, offset: at, body)
+                p = nl + 1
+                offset = start + UInt64(p)
+            } else {
+                append(base + p, piece)
+                return
             }
         }
-        if let readError { throw readError }
+        // Whole lines, in place; an over-long one splits the run.
+        var blockStart = p, lines = 0, q = p
+        while q < n, let hit = memchr(base + q, 0x0A, n - q) {
+            let nl = UnsafeRawPointer(hit) - base
+            if nl - q > limit {
+                if lines > 0 {
+                    try deliver(UnsafeRawBufferPointer(start: base + blockStart, count: q - blockStart), lines: lines,
+                                offset: start + UInt64(blockStart), body)
+                }
+                stats.skippedBytes += UInt64(nl - q - limit)
+                offset = start + UInt64(q)
+                try cutInPlace(UnsafeRawBufferPointer(start: base + q, count: limit), body)
+                q = nl + 1
+                offset = start + UInt64(q)
+                blockStart = q; lines = 0
+                continue
+            }
+            lines += 1
+            q = nl + 1
+        }
+        if lines > 0 {
+            try deliver(UnsafeRawBufferPointer(start: base + blockStart, count: q - blockStart), lines: lines,
+                        offset: start + UInt64(blockStart), body)
+        }
+        offset = start + UInt64(q)
+        // The unfinished last line: carried over, or cut if it is already over the limit.
+        let tail = n - q
+        if tail > limit {
+            stats.skippedBytes += UInt64(tail - limit)
+            try cutInPlace(UnsafeRawBufferPointer(start: base + q, count: limit), body)
+            offset = start + UInt64(n)
+            skipping = true
+        } else if tail > 0 {
+            append(base + q, tail)
+        }
+    }
+
+    /// Ends the stream: delivers the carried last line (one without a newline).
+    public func finish(_ body: (LineBlock) throws -> Void) rethrows {
+        if skipping { skipping = false; return }
+        guard carryCount > 0 else { return }
+        let line = UnsafeRawBufferPointer(start: carry!.baseAddress, count: carryCount)
+        let at = offset
+        offset += UInt64(carryCount)
+        carryCount = 0
+        try deliver(line, lines: 1, offset: at, body)
+    }
+
+    /// Reads `reader` to its end, feeding every read, then finishes the stream.
+    ///
+    /// If the reader throws, everything read before the error is still delivered (the final
+    /// partial line included), then the error is rethrown.
+    public func frame(_ reader: any ByteReader, _ body: (LineBlock) throws -> Void) throws {
+        if readBuffer == nil { readBuffer = .allocate(byteCount: LineFramer.readChunk, alignment: 64) }
+        let buffer = readBuffer!
+        while true {
+            let n: Int
+            do {
+                n = try reader.read(into: buffer)
+            } catch {
+                try finish(body)
+                throw error
+            }
+            if n == 0 { break }
+            try feed(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n), body)
+        }
+        try finish(body)
+    }
+
+    private func append(_ from: UnsafeRawPointer, _ count: Int) {
+        guard count > 0 else { return }
+        if carry == nil || carry!.count < carryCount + count {
+            let grown = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: min(max(carryCount + count, (carry?.count ?? 0) * 2, 4096), maxLineBytes.bytes + 1), alignment: 64)
+            if let old = carry {
+                if carryCount > 0 { grown.baseAddress!.copyMemory(from: old.baseAddress!, byteCount: carryCount) }
+                old.deallocate()
+            }
+            carry = grown
+        }
+        (carry!.baseAddress! + carryCount).copyMemory(from: from, byteCount: count)
+        carryCount += count
+    }
+
+    private func deliver(_ view: UnsafeRawBufferPointer, lines: Int, offset at: UInt64, _ body: (LineBlock) throws -> Void) rethrows {
+        stats.lines += lines
+        let first = nextLine
+        nextLine += lines
+        try body(LineBlock(bytes: view, firstLineNumber: first, lineCount: lines, truncated: false, offset: at))
+    }
+
+    /// Delivers the carried head of an over-long line, cut to the limit.
+    private func cut(_ count: Int, _ body: (LineBlock) throws -> Void) rethrows {
+        let view = UnsafeRawBufferPointer(start: carry!.baseAddress, count: count)
+        let at = offset
+        carryCount = 0
+        try cutInPlace(view, at: at, body)
+    }
+
+    private func cutInPlace(_ view: UnsafeRawBufferPointer, at: UInt64? = nil, _ body: (LineBlock) throws -> Void) rethrows {
+        stats.lines += 1
+        stats.truncatedLines += 1
+        let first = nextLine
+        nextLine += 1
+        try body(LineBlock(bytes: view, firstLineNumber: first, lineCount: 1, truncated: true, offset: at ?? offset))
     }
 
     /// Number of lines in a block: its newlines, plus one for a final line without one.

@@ -61,7 +61,7 @@ public enum Ingest {
                                      emit: (Record) -> Void) -> IngestSummary {
         var summary = IngestSummary()
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
-        let pipe = BlockPipeline(slotBytes: options.maxLineBytes.bytes + 1)
+        let pipe = BlockPipeline(slotBytes: framer.maxBlockBytes)
         pipe.start(reader, framer: framer, gate: gate)
         var blocks = BlockDecoder(decoder: RecordDecoder(source: name, options: options), gate: gate)
         var count = 0

@@ -110,9 +110,10 @@ public actor Ingestor {
             }
         }
         let framer = LineFramer(maxLineBytes: options.maxLineBytes)
-        try framer.frame(ChunkedReader(body)) { block in
-            blocks.process(block, summary: &summary, emit: classify)
+        body.withUnsafeBytes { bytes in
+            framer.feed(bytes) { blocks.process($0, summary: &summary, emit: classify) }
         }
+        framer.finish { blocks.process($0, summary: &summary, emit: classify) }
         blocks.decoder.finish(emit: classify)
         let decoder = blocks.decoder
         outcome.rejected["too_long"] = framer.stats.truncatedLines

@@ -123,3 +123,73 @@ let rules = try! RuleSet.load()
         #expect(batch.lines == 1 && records == 1)
     }
 }
+
+/// The shared framer verifier (PullwatchTestSupport) over follow's two sources: a followed
+/// file written in chunks and polled after each, and journalctl's output fed in chunks.
+@Suite struct FollowFramingTests {
+    @Test func aFollowedFileFramesAsTheModelWhateverTheWrites() throws {
+        let limit = 200
+        let input = FramerVerifier.sampleInput(lines: 200, limit: limit, seed: 5)
+        // A record says nothing of the cut (the framer's stats do).
+        let expected = FramerVerifier.expected(input, limit: limit).map {
+            FramedLine(bytes: $0.bytes, number: $0.number, truncated: false)
+        }
+        let problems = try FramerVerifier.verify(input, expected: expected) { chunks in
+            let dir = NSTemporaryDirectory() + "pullwatch-frame-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let path = dir + "/kubelet.log"
+            _ = FileManager.default.createFile(atPath: path, contents: Data())
+            let follower = FileFollower(paths: [path], checkpoints: [:], start: .beginning,
+                                        options: DecoderOptions(maxLineBytes: MaxLineBytes(limit)), gate: nil)
+            var out: [FramedLine] = []
+            var batch = StateStore.Batch()
+            let collect: (Record) -> Void = { out.append(FramedLine(bytes: Array($0.message.utf8), number: $0.line, truncated: false)) }
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            for c in chunks {
+                handle.write(Data(c))
+                follower.poll(into: &batch, emit: collect)
+            }
+            try handle.close()
+            // The last line has no newline: it counts once the file is rotated away.
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+            follower.poll(into: &batch, emit: collect)
+            #expect(batch.bytes == UInt64(input.count))
+            return out
+        }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test func journalOutputFramesTheSameWhateverTheChunks() {
+        func entry(_ i: Int, _ message: String) -> String {
+            #"{"__CURSOR":"s=x;i=\#(i)","__REALTIME_TIMESTAMP":"\#(1_800_000_000_000_000 + i)","_HOSTNAME":"n","#
+                + #""SYSLOG_IDENTIFIER":"kubelet","MESSAGE":"\#(message)"}"#
+        }
+        let messages = FramerVerifier.expected(FramerVerifier.sampleInput(lines: 300, limit: 500, seed: 9), limit: 500, dropEmpty: true)
+        let input = Array(messages.enumerated().map { entry($0.offset, String(decoding: $0.element.bytes, as: UTF8.self)) }
+            .joined(separator: "\n").utf8) + [0x0A]
+        let problems = FramerVerifier.verify(input, expected: nil) { chunks in
+            let follower = JournalFollower(checkpoint: nil, options: DecoderOptions())
+            var out: [FramedLine] = []
+            var batch = StateStore.Batch()
+            for c in chunks {
+                c.withUnsafeBytes { follower.feed($0, into: &batch) { out.append(FramedLine(bytes: Array($0.message.utf8), number: $0.line, truncated: false)) } }
+            }
+            #expect(batch.lines == messages.count && batch.bytes == UInt64(input.count))
+            return out
+        }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test func anOverlongJournalEntryIsCutAndCountedAsInScan() {
+        let follower = JournalFollower(checkpoint: nil, options: DecoderOptions(maxLineBytes: MaxLineBytes(100)))
+        var batch = StateStore.Batch()
+        let long = #"{"__CURSOR":"a","MESSAGE":""# + String(repeating: "x", count: 500) + "\"}\n"
+        let ok = #"{"__CURSOR":"b","__REALTIME_TIMESTAMP":"1800000000000000","MESSAGE":"fine"}"# + "\n"
+        var messages: [String] = []
+        Array((long + ok).utf8).withUnsafeBytes { follower.feed($0, into: &batch) { messages.append($0.message) } }
+        #expect(follower.truncatedLines == 1)
+        #expect(batch.lines == 2)
+        #expect(messages.contains("fine"))
+    }
+}

@@ -1,7 +1,6 @@
 import Testing
 import PullwatchIO
-
-struct FramedLine: Equatable { var bytes: [UInt8]; var number: Int; var truncated: Bool }
+import PullwatchTestSupport
 
 func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> ([FramedLine], FramingStats, (any Error)?) {
     let framer = LineFramer(maxLineBytes: maxLineBytes)
@@ -104,5 +103,50 @@ func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> (
         let c = frame(GzipReader(ChunkedReader(gz, chunkSizes: [3, 1000, 17])))
         #expect(a.0 == b.0 && a.0 == c.0)
         #expect(a.0.count == 5000)
+    }
+
+    /// The shared framer verifier over both ways in: `feed` with the stream's chunks, and
+    /// `frame` over a reader that returns them one read at a time.
+    @Test(arguments: [16, 200, 5000])
+    func theFramerVerifierHoldsForFeedAndFrame(_ limit: Int) {
+        let input = FramerVerifier.sampleInput(lines: 1500, limit: limit)
+        let expected = FramerVerifier.expected(input, limit: limit)
+        func lines(of block: LineBlock, into out: inout [FramedLine]) {
+            block.forEachLine { out.append(FramedLine(bytes: Array($0.bytes), number: $0.number, truncated: $0.truncated)) }
+        }
+        let fed = FramerVerifier.verify(input, expected: expected) { chunks in
+            let framer = LineFramer(maxLineBytes: MaxLineBytes(limit))
+            var out: [FramedLine] = []
+            var offsets: [UInt64] = []
+            var fed: UInt64 = 0
+            for c in chunks {
+                c.withUnsafeBytes { framer.feed($0) { block in offsets.append(block.offset); lines(of: block, into: &out) } }
+                fed += UInt64(c.count)
+                #expect(framer.fedOffset == fed)
+            }
+            framer.finish { block in lines(of: block, into: &out) }
+            #expect(framer.offset == UInt64(input.count))
+            #expect(offsets == offsets.sorted())
+            return out
+        }
+        #expect(fed.isEmpty, "\(fed)")
+        let read = FramerVerifier.verify(input, expected: expected) { chunks in
+            var out: [FramedLine] = []
+            try? LineFramer(maxLineBytes: MaxLineBytes(limit)).frame(ChunkedReader(chunks.flatMap { $0 }, chunkSizes: chunks.map(\.count))) {
+                lines(of: $0, into: &out)
+            }
+            return out
+        }
+        #expect(read.isEmpty, "\(read)")
+    }
+
+    @Test func offsetsAreWhereEachBlockAndTheUnfinishedLineStart() {
+        let framer = LineFramer(maxLineBytes: MaxLineBytes(16), offset: 100, firstLine: 7)
+        var seen: [(UInt64, Int, Int)] = []
+        Array("ab\ncd\nef".utf8).withUnsafeBytes { framer.feed($0) { seen.append(($0.offset, $0.firstLineNumber, $0.lineCount)) } }
+        #expect(seen.map(\.0) == [100] && seen.map(\.1) == [7] && seen.map(\.2) == [2])
+        #expect(framer.offset == 106 && framer.fedOffset == 108 && framer.carried == 2)
+        Array("gh\n".utf8).withUnsafeBytes { framer.feed($0) { seen.append(($0.offset, $0.firstLineNumber, $0.lineCount)) } }
+        #expect(seen.last!.0 == 106 && seen.last!.1 == 9 && framer.offset == 111 && framer.nextLine == 10)
     }
 }

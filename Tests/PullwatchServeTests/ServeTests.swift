@@ -6,6 +6,8 @@ import PullwatchRules
 import NIOCore
 import NIOTestUtils
 import PullwatchState
+import PullwatchTestSupport
+import NIOEmbedded
 
 let rules = try! RuleSet.load()
 
@@ -103,6 +105,34 @@ let rules = try! RuleSet.load()
             ("<14>plain line\r\n<14>second\n", ["<14>plain line", "<14>second"]),
             ("5 <1>ab10 <13>1 xy z", ["<1>ab", "<13>1 xy z"]),
         ])
+    }
+
+    /// The shared framer verifier: LF-framed syslog (no octet counts) frames as every other
+    /// source does, whatever the TCP segments.
+    @Test func theFramerVerifierHoldsForLineFramedSyslog() throws {
+        let limit = 120
+        let input = FramerVerifier.sampleInput(lines: 400, limit: limit, seed: 3)
+        let expected = FramerVerifier.expected(input, limit: limit, dropEmpty: true).map {
+            FramedLine(bytes: $0.bytes, number: 0, truncated: false)
+        }
+        let metrics = SinkMetrics(version: "test")
+        let problems = try FramerVerifier.verify(input, expected: expected) { chunks in
+            let channel = EmbeddedChannel(handler: ByteToMessageHandler(SyslogFrameDecoder(maxMessage: limit, metrics: metrics)))
+            var out: [FramedLine] = []
+            func drain() throws {
+                while let frame = try channel.readInbound(as: ByteBuffer.self) {
+                    out.append(FramedLine(bytes: Array(frame.readableBytesView), number: 0, truncated: false))
+                }
+            }
+            for c in chunks {
+                try channel.writeInbound(ByteBuffer(bytes: c))
+                try drain()
+            }
+            _ = try channel.finish()
+            try drain()
+            return out
+        }
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func anOverlongMessageIsCutAndItsRestSkippedNotAMessage() throws {
