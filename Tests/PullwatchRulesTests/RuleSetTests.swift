@@ -461,7 +461,7 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(Double(causeOK) >= 0.965 * Double(failures), "cause \(causeOK)/\(failures)")
         #expect(Double(byImage.ok) >= 0.97 * Double(byImage.n), "registry by image \(byImage.ok)/\(byImage.n)")
         #expect(Double(byURL.ok) >= 0.90 * Double(byURL.n), "registry by URL \(byURL.ok)/\(byURL.n)")
-        // Ten known of 1 257 (benchmarks/accuracy/README.md), whose lines alone read like pull
+        // Ten known of 1 374 (benchmarks/accuracy/README.md), whose lines alone read like pull
         // failures and that their collectors judged from the thread: a push's `failed commit on
         // ref`, bare x509 lines, ECR credential fetches, a proxy's log, a signature check of a
         // stored image, `az acr`'s denial.
