@@ -229,7 +229,7 @@ public final class FileFollower {
                 batch.newSources += 1
                 batch.checkpoints.append(f.checkpoint())
             }
-            if size < f.offset || !f.prefixUnchanged(size: size) {
+            if size < f.framer.fedOffset || !f.prefixUnchanged(size: size) {
                 // copytruncate: the file was cut (and maybe written again); start again at 0.
                 truncated.append((f.fingerprint, f.fingerprintLength, f.offset, f.line))
                 if truncated.count > 64 { truncated.removeFirst() }
