@@ -173,7 +173,11 @@ let rules = try! RuleSet.load()
             var out: [FramedLine] = []
             var batch = StateStore.Batch()
             for c in chunks {
-                c.withUnsafeBytes { follower.feed($0, into: &batch) { out.append(FramedLine(bytes: Array($0.message.utf8), number: $0.line, truncated: false)) } }
+                c.withUnsafeBytes {
+                    follower.feed($0, into: &batch) { r in
+                        out.append(FramedLine(bytes: Array(r.message.utf8), number: r.line, truncated: false))
+                    }
+                }
             }
             #expect(batch.lines == messages.count && batch.bytes == UInt64(input.count))
             return out

@@ -132,7 +132,8 @@ func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> (
         #expect(fed.isEmpty, "\(fed)")
         let read = FramerVerifier.verify(input, expected: expected) { chunks in
             var out: [FramedLine] = []
-            try? LineFramer(maxLineBytes: MaxLineBytes(limit)).frame(ChunkedReader(chunks.flatMap { $0 }, chunkSizes: chunks.map(\.count))) {
+            let reader = ChunkedReader(chunks.flatMap { $0 }, chunkSizes: chunks.map(\.count))
+            try? LineFramer(maxLineBytes: MaxLineBytes(limit)).frame(reader) {
                 lines(of: $0, into: &out)
             }
             return out

@@ -86,7 +86,9 @@ public enum FramerVerifier {
         var out: [UInt8] = []
         for i in 0..<lines {
             let kind = Int.random(in: 0..<20, using: &rng)
-            let length = kind == 0 ? 0 : kind == 1 ? Int.random(in: limit + 1...limit * 3, using: &rng) : Int.random(in: 1...min(300, limit), using: &rng)
+            let length = kind == 0 ? 0
+                : kind == 1 ? Int.random(in: limit + 1...limit * 3, using: &rng)
+                : Int.random(in: 1...min(300, limit), using: &rng)
             if length > 0 {
                 out.append(UInt8(ascii: "q"))
                 out += (1..<length).map { _ in UInt8.random(in: 0x61...0x7a, using: &rng) }
@@ -107,8 +109,9 @@ public enum FramerVerifier {
             guard let want = reference else { reference = got; continue }
             if got != want {
                 let i = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
-                problems.append("\(name): \(got.count) lines, expected \(want.count); first difference at \(i): "
-                    + "\(i < got.count ? got[i].description.prefix(80) : "none") vs \(i < want.count ? want[i].description.prefix(80) : "none")")
+                let gotLine = i < got.count ? String(got[i].description.prefix(80)) : "none"
+                let wantLine = i < want.count ? String(want[i].description.prefix(80)) : "none"
+                problems.append("\(name): \(got.count) lines, expected \(want.count); first difference at \(i): \(gotLine) vs \(wantLine)")
             }
         }
         return problems
