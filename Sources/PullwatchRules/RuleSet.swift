@@ -151,6 +151,20 @@ public final class RuleSet: @unchecked Sendable {
     }
 
     private func classifyUncached(_ record: Record, scratch: MatchScratch) -> Classification? {
+        // containers/image lists the mirrors it tried before the primary error
+        // (`REF: (Mirrors also failed: [m: err]): REF: err`): the primary error decides; the
+        // mirrors' errors only when it states no cause.
+        if let primary = Self.maskingMirrorErrors(record.message) {
+            var masked = record
+            masked.message = primary
+            if let result = classifyMessage(masked, scratch: scratch), result.cause != .unknown, result.cause != .backoff {
+                return result
+            }
+        }
+        return classifyMessage(record, scratch: scratch)
+    }
+
+    private func classifyMessage(_ record: Record, scratch: MatchScratch) -> Classification? {
         var matches: [(rule: Rule, captures: [String: String])] = []
         var subject = record.message
         subject.withUTF8 { bytes in
@@ -215,6 +229,33 @@ public final class RuleSet: @unchecked Sendable {
 }
 
 extension RuleSet {
+    private static let mirrorsPrefix = Array("(Mirrors also failed: [".utf8)
+
+    /// `message` with the bracketed list of a `(Mirrors also failed: [ … ])` section blanked
+    /// out (same length, spaces), or nil when there is none.
+    static func maskingMirrorErrors(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { maskingMirrorErrors(in: $0) }
+    }
+
+    private static func maskingMirrorErrors(in message: UnsafeBufferPointer<UInt8>) -> String? {
+        let prefix = mirrorsPrefix
+        guard message.count > prefix.count,
+              let start = (0...(message.count - prefix.count)).first(where: { at in
+                  message[at] == prefix[0] && (1..<prefix.count).allSatisfy { message[at + $0] == prefix[$0] }
+              })
+        else { return nil }
+        var depth = 1
+        var end = start + prefix.count
+        while end < message.count, depth > 0 {
+            if message[end] == UInt8(ascii: "[") { depth += 1 } else if message[end] == UInt8(ascii: "]") { depth -= 1 }
+            end += 1
+        }
+        var masked = Array(message)
+        for i in (start + prefix.count)..<(end - (depth == 0 ? 1 : 0)) { masked[i] = UInt8(ascii: " ") }
+        return String(decoding: masked, as: UTF8.self)
+    }
+
     /// The veto that matches `record`'s message, if any (for `explain`: why a line that
     /// reads like a failure is not one). Vetoes apply only to records a failure rule matches.
     public func veto(for record: Record, scratch: MatchScratch) -> Rule? {

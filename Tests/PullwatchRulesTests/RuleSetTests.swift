@@ -2,7 +2,7 @@ import Testing
 import Foundation
 import PullwatchIO
 import PullwatchRecords
-import PullwatchRules
+@testable import PullwatchRules
 
 let builtIn = try! RuleSet.load()
 
@@ -98,6 +98,20 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
     ])
     func ordinaryLinesAreNotFailures(_ line: String) {
         #expect(classify(line) == nil)
+    }
+
+    @Test func thePrimaryErrorDecidesOverTheMirrorsTried() {
+        let mirrors = #"Error: initializing source docker://quay.io/acme/x:1: (Mirrors also failed: [mirror.example:5000/acme/x:1: "#
+            + #"reading manifest 1 in mirror.example:5000/acme/x: unauthorized: authentication required]): quay.io/acme/x:1: "#
+        // The primary registry refused the connection: that decides, not the mirror's 401.
+        let primary = classify(mirrors + #"pinging container registry quay.io: Get "https://quay.io/v2/": "#
+                               + #"dial tcp 10.0.0.9:443: connect: connection refused"#)
+        #expect(primary?.cause == .connectionFailed)
+        #expect(primary?.registry == "quay.io")
+        // The primary error states no cause: the mirror's does.
+        #expect(classify(mirrors + "something nobody has seen")?.cause == .unauthorized)
+        #expect(RuleSet.maskingMirrorErrors("no mirrors here") == nil)
+        #expect(RuleSet.maskingMirrorErrors("a (Mirrors also failed: [m: [x] y]): b") == "a (Mirrors also failed: [        ]): b")
     }
 
     @Test func mostSpecificCauseWins() {

@@ -26,7 +26,7 @@ CAUSES = {"tag_not_found", "repository_not_found", "access_denied", "unauthorize
           "platform_mismatch", "invalid_image_name", "never_pull", "policy_rejected", "pull_stalled", "digest_mismatch",
           "backoff", "unknown"}
 # Docker Hub's API, index, auth and blob CDN hosts are the registry docker.io.
-DOCKER_HUB = re.compile(r"^(?:registry-1\.docker\.io|index\.docker\.io|registry\.hub\.docker\.com|auth\.docker\.io|"
+DOCKER_HUB = re.compile(r"^(?:registry-1\.docker\.io|index\.docker\.io|registry\.hub\.docker\.com|hub\.docker\.com|auth\.docker\.io|"
                         r"production\.cloud(?:flare|front)\.docker\.com|dseasb33srnrn\.cloudfront\.net|"
                         r"docker-images-prod\.[0-9a-f]+\.r2\.cloudflarestorage\.com)$")
 
