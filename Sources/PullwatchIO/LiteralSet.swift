@@ -19,7 +19,12 @@ import Darwin
 /// reference-counted object.
 public final class LiteralSet: @unchecked Sendable {
     // All storage is written once in init and only read afterwards; shared by all workers.
-    struct Entry { var window: UInt32; var start: Int32; var length: Int32; var offset: Int32; var index: Int32 }
+    struct Entry {
+        var window: UInt32; var start: Int32; var length: Int32; var offset: Int32; var index: Int32
+        /// The literal's first (up to) 8 bytes, little-endian, and the mask of those bytes: most
+        /// window hits that are not occurrences fail this compare, without a call to `memcmp`.
+        var head: UInt64; var headMask: UInt64
+    }
     private static let bitCount = 1 << 18
     private static let bucketCount = 1 << 12
     private let bits: UnsafeMutablePointer<UInt64>
@@ -66,8 +71,12 @@ public final class LiteralSet: @unchecked Sendable {
                 bitStorage[h >> 6] |= 1 << UInt64(h & 63)
                 let p = Int(v & 0xFFFF)
                 pairStorage[p >> 6] |= 1 << UInt64(p & 63)
+                var head: UInt64 = 0
+                for (k, b) in lit.prefix(8).enumerated() { head |= UInt64(b) << UInt64(8 * k) }
+                let headMask: UInt64 = lit.count >= 8 ? ~0 : (1 << UInt64(8 * lit.count)) - 1
                 all.append((h & (LiteralSet.bucketCount - 1),
-                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset), index: Int32(index))))
+                            Entry(window: v, start: Int32(at), length: Int32(lit.count), offset: Int32(offset), index: Int32(index),
+                                  head: head, headMask: headMask)))
             }
             at += lit.count
         }
@@ -160,9 +169,16 @@ public final class LiteralSet: @unchecked Sendable {
                         let entry = entries[e]
                         if entry.window == v {
                             let start = i - Int(entry.offset), length = Int(entry.length)
-                            if start >= 0 && start + length <= n
-                                && memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
-                                match(Int(entry.index), start)
+                            if start >= 0 && start + length <= n {
+                                if start + 8 <= n {
+                                    let head = base.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+                                    if head & entry.headMask == entry.head
+                                        && (length <= 8 || memcmp(base + start + 8, literalBytes + Int(entry.start) + 8, length - 8) == 0) {
+                                        match(Int(entry.index), start)
+                                    }
+                                } else if memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
+                                    match(Int(entry.index), start)
+                                }
                             }
                         }
                         e += 1
