@@ -240,11 +240,7 @@ extension RuleSet {
 
     private static func maskingMirrorErrors(in message: UnsafeBufferPointer<UInt8>) -> String? {
         let prefix = mirrorsPrefix
-        guard message.count > prefix.count,
-              let start = (0...(message.count - prefix.count)).first(where: { at in
-                  message[at] == prefix[0] && (1..<prefix.count).allSatisfy { message[at + $0] == prefix[$0] }
-              })
-        else { return nil }
+        guard let start = prefix.withUnsafeBytes({ ByteSearch.find($0, in: UnsafeRawBufferPointer(message)) }) else { return nil }
         var depth = 1
         var end = start + prefix.count
         while end < message.count, depth > 0 {
