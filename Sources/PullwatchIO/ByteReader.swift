@@ -119,3 +119,45 @@ public enum IOFailure: Error, CustomStringConvertible {
         }
     }
 }
+
+/// Thrown by a reader whose next bytes have not arrived yet (`PushReader`): neither the end of
+/// the stream nor a failure. `GzipReader` passes it on with its state intact, so a later
+/// `read` resumes where it stopped (push-mode decoding of a body that arrives in parts).
+public struct InputPending: Error, Equatable {
+    public init() {}
+}
+
+/// Bytes handed in as they arrive (an HTTP body's parts) for a pull-based decoder: `read`
+/// returns what has been pushed, throws `InputPending` when nothing is there yet, and 0 only
+/// after `finish()`. Holds at most what was pushed and not yet read.
+public final class PushReader: ByteReader {
+    private var pending: [UInt8] = []
+    private var readOffset = 0
+    private var finished = false
+
+    public init() {}
+
+    /// Appends `bytes` to the unread input.
+    public func push(_ bytes: UnsafeRawBufferPointer) {
+        if readOffset > 0 && readOffset == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            readOffset = 0
+        }
+        pending.append(contentsOf: bytes)
+    }
+
+    /// No more input will come: once the pushed bytes are read, `read` returns 0.
+    public func finish() { finished = true }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let available = pending.count - readOffset
+        if available == 0 {
+            if finished { return 0 }
+            throw InputPending()
+        }
+        let n = min(available, buffer.count)
+        pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + readOffset, byteCount: n) }
+        readOffset += n
+        return n
+    }
+}

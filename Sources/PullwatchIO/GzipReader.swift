@@ -17,6 +17,8 @@ public enum InflateEngine: Sendable {
 ///   every byte decoded before it has already been returned.
 /// - `ratioLimit` refuses output that outgrows the input by more than the policy allows.
 /// - `engine` chooses ISA-L (default) or zlib; both give the same bytes and the same errors.
+/// - Push mode: when `upstream` throws `InputPending` (a `PushReader` waiting for the next part
+///   of a body), `read` throws it too and keeps its state; push more input and read again.
 public final class GzipReader: ByteReader {
     private let upstream: any ByteReader
     private let ratioLimit: DecompressionRatioLimit

@@ -33,19 +33,13 @@ public enum SinkHTTP {
                 metrics.rejected("unauthorized")
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
-            let raw: ByteBuffer
-            do {
-                raw = try await request.body.collect(upTo: limits.maxBodyBytes)
-            } catch {
-                metrics.rejected("too_large")
-                return Response(status: .contentTooLarge)
-            }
-            // Room in the queue is taken before any work, so an overloaded sink answers 503 cheaply.
+            // Room in the queue is taken before any work (the body is not even read), so an
+            // overloaded sink answers 503 cheaply.
             guard await ingestor.admit() else {
                 metrics.rejected("queue_full")
                 return Response(status: .serviceUnavailable, headers: [.retryAfter: "1"])
             }
-            let response = await ingest(raw, request: request, ingestor: ingestor, metrics: metrics, limits: limits)
+            let response = await ingest(request, ingestor: ingestor, metrics: metrics, limits: limits)
             await ingestor.release()
             return response
         }
@@ -78,21 +72,29 @@ public enum SinkHTTP {
                            configuration: .init(address: .hostname(host, port: port), serverName: "pullwatch"))
     }
 
-    /// Decodes (gzip), ingests and commits an admitted body; the answer for it.
-    static func ingest(_ raw: ByteBuffer, request: Request, ingestor: Ingestor, metrics: SinkMetrics,
-                       limits: ServeLimits) async -> Response {
-        var bytes = Array(raw.readableBytesView)
-        if (request.headers[.contentEncoding] ?? "").lowercased().contains("gzip") {
-            switch gunzip(bytes, limits: limits) {
-            case .success(let decoded): bytes = decoded
-            case .failure(let reason):
-                metrics.rejected(reason == .tooLarge ? "too_large" : "bad_gzip")
-                return Response(status: reason == .tooLarge ? .contentTooLarge : .badRequest)
+    /// Streams an admitted body — gzip-decoded as its parts arrive, framed, decoded and
+    /// classified — then commits it whole; the answer for it. Memory does not grow with the
+    /// body: a part at a time, the framer's unfinished line, the failures found.
+    static func ingest(_ request: Request, ingestor: Ingestor, metrics: SinkMetrics, limits: ServeLimits) async -> Response {
+        let session = ingestor.session(source: "http")
+        let gzipped = (request.headers[.contentEncoding] ?? "").lowercased().contains("gzip")
+        var body = BodyDecoder(session: session, gzip: gzipped, limits: limits)
+        do {
+            for try await part in request.body {
+                try part.withUnsafeReadableBytes { try body.push($0) }
             }
+            try body.finish()
+        } catch let failure as BodyFailure {
+            metrics.rejected(failure == .tooLarge ? "too_large" : "bad_gzip")
+            return Response(status: failure == .tooLarge ? .contentTooLarge : .badRequest)
+        } catch {
+            // The connection failed mid-body: nothing is committed, the shipper retries.
+            metrics.rejected("incomplete_body")
+            return Response(status: .badRequest)
         }
         let outcome: IngestOutcome
         do {
-            outcome = try await ingestor.ingest(bytes, source: "http")
+            outcome = try await ingestor.ingest(session)
         } catch {
             // Not committed: the shipper keeps the batch and retries.
             metrics.rejected("commit_failed")
@@ -117,22 +119,61 @@ public enum SinkHTTP {
         return diff == 0
     }
 
-    enum GunzipFailure: Error { case tooLarge, corrupt }
+    enum BodyFailure: Error { case tooLarge, corrupt }
 
-    static func gunzip(_ bytes: [UInt8], limits: ServeLimits) -> Result<[UInt8], GunzipFailure> {
-        let reader = GzipReader(ChunkedReader(bytes), ratioLimit: limits.ratioLimit)
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            do {
-                let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
-                if n == 0 { return .success(out) }
-                out += buffer[..<n]
-                if out.count > limits.maxDecodedBytes { return .failure(.tooLarge) }
-            } catch GzipError.ratioExceeded {
-                return .failure(.tooLarge)
-            } catch {
-                return .failure(.corrupt)
+    /// A request body on its way into a `BodySession`: counted against the size limits and,
+    /// when gzip-encoded, inflated as it arrives (`GzipReader` in push mode over a `PushReader`).
+    struct BodyDecoder {
+        let session: BodySession
+        let limits: ServeLimits
+        private let input: PushReader?
+        private let gzip: GzipReader?
+        private var received = 0
+        private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+        init(session: BodySession, gzip: Bool, limits: ServeLimits) {
+            self.session = session
+            self.limits = limits
+            input = gzip ? PushReader() : nil
+            self.gzip = input.map { GzipReader($0, ratioLimit: limits.ratioLimit) }
+        }
+
+        /// One part of the body as sent.
+        mutating func push(_ part: UnsafeRawBufferPointer) throws {
+            received += part.count
+            if received > limits.maxBodyBytes { throw BodyFailure.tooLarge }
+            guard let input else {
+                session.feed(part)
+                return
+            }
+            input.push(part)
+            try drain()
+        }
+
+        /// The end of the body: what the inflater still holds, and a truncated stream is an error.
+        mutating func finish() throws {
+            guard let input else { return }
+            input.finish()
+            try drain()
+        }
+
+        /// Feeds the session everything the inflater can give from the input so far.
+        private mutating func drain() throws {
+            guard let gzip else { return }
+            while true {
+                let n: Int
+                do {
+                    n = try buffer.withUnsafeMutableBytes { try gzip.read(into: $0) }
+                } catch is InputPending {
+                    return
+                } catch GzipError.ratioExceeded {
+                    throw BodyFailure.tooLarge
+                } catch {
+                    throw BodyFailure.corrupt
+                }
+                if n == 0 { return }
+                if session.bytes + n > limits.maxDecodedBytes { throw BodyFailure.tooLarge }
+                buffer.withUnsafeBytes { session.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
             }
         }
     }

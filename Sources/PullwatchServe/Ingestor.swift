@@ -81,53 +81,24 @@ public actor Ingestor {
     /// array, or text lines). Lines without any rule literal are counted but not parsed, as
     /// in `scan`.
     public nonisolated func ingest(_ body: [UInt8], source: String) async throws -> IngestOutcome {
-        var (outcome, batch, observations) = try prepare(body, source: source)
+        let session = self.session(source: source)
+        body.withUnsafeBytes { session.feed($0) }
+        return try await ingest(session)
+    }
+
+    /// A body to be fed as its parts arrive (`BodySession.feed`), then committed whole with
+    /// `ingest(_:)`.
+    public nonisolated func session(source: String) -> BodySession {
+        BodySession(source: source, rules: rules, keys: keys, scratches: scratches)
+    }
+
+    /// Commits what `session` decoded (all of it, or nothing when the commit fails).
+    public nonisolated func ingest(_ session: BodySession) async throws -> IngestOutcome {
+        var (outcome, batch, observations) = session.finish()
         let failures = try await commit(&batch, observations: observations)
         metrics.count(outcome, failures: failures)
         outcome.failures = failures.values.reduce(0, +)
         return outcome
-    }
-
-    private nonisolated func prepare(_ body: [UInt8], source: String) throws -> (IngestOutcome, StateStore.Batch, [Observation]) {
-        var outcome = IngestOutcome()
-        var batch = StateStore.Batch()
-        // Years for yearless syslog timestamps are inferred relative to the time of arrival.
-        let options = DecoderOptions(keys: keys)
-        var blocks = BlockDecoder(decoder: RecordDecoder(source: source, options: options), gate: rules.gate.search)
-        var summary = IngestSummary()
-        // A scratch from the pool: its classification cache outlives the request, as a retry
-        // storm sends the same messages from every node again and again.
-        let scratch = scratches.take()
-        defer { scratches.give(scratch) }
-        let limitHitsBefore = scratch.limitHits
-        let rules = self.rules
-        var observations: [Observation] = []
-        var records = 0
-        let classify: (Record) -> Void = { record in
-            records += 1
-            if let c = rules.classify(record, scratch: scratch) {
-                observations.append(Observation(record: record, classification: c))
-            }
-        }
-        let framer = LineFramer(maxLineBytes: options.maxLineBytes)
-        body.withUnsafeBytes { bytes in
-            framer.feed(bytes) { blocks.process($0, summary: &summary, emit: classify) }
-        }
-        framer.finish { blocks.process($0, summary: &summary, emit: classify) }
-        blocks.decoder.finish(emit: classify)
-        let decoder = blocks.decoder
-        outcome.rejected["too_long"] = framer.stats.truncatedLines
-        outcome.rejected["malformed_json"] = decoder.malformedJSON
-        outcome.lines = framer.stats.lines
-        outcome.bytes = body.count
-        outcome.records = records
-        batch.lines = outcome.lines
-        batch.bytes = UInt64(outcome.bytes)
-        batch.records = records
-        batch.candidateLines = summary.decodedLines
-        batch.limitHits = scratch.limitHits - limitHitsBefore
-        batch.errors = (summary.errors + decoder.errors).prefix(100).map(InputProblem.init)
-        return (outcome, batch, observations)
     }
 
     /// Adds the batch's failures to the live state and commits; returns the failures by node,
@@ -175,6 +146,78 @@ public actor Ingestor {
     public func incidentsJSON() -> String {
         let incidents = state.incidents()
         return "[" + incidents.map { JSONReport.incident($0, rules: rules) }.joined(separator: ",\n ") + "]\n"
+    }
+}
+
+/// One body (an HTTP request's, a syslog burst) framed, decoded and classified as its bytes
+/// arrive, on the task that receives them; `Ingestor.ingest(_:)` commits it once it is whole.
+/// What it holds is the framer's unfinished line and the failures found so far, not the body.
+/// Not thread-safe: one task feeds it.
+public final class BodySession: @unchecked Sendable {
+    private let framer: LineFramer
+    private var blocks: BlockDecoder
+    private var summary = IngestSummary()
+    private let scratch: MatchScratch
+    private let scratches: ScratchPool
+    private let limitHitsBefore: Int
+    private let rules: RuleSet
+    private var observations: [Observation] = []
+    private var records = 0
+    /// Bytes fed so far (after any gzip decoding).
+    public private(set) var bytes = 0
+    private var finished = false
+
+    init(source: String, rules: RuleSet, keys: RecordKeys, scratches: ScratchPool) {
+        // Years for yearless syslog timestamps are inferred relative to the time of arrival.
+        let options = DecoderOptions(keys: keys)
+        blocks = BlockDecoder(decoder: RecordDecoder(source: source, options: options), gate: rules.gate.search)
+        framer = LineFramer(maxLineBytes: options.maxLineBytes)
+        self.rules = rules
+        self.scratches = scratches
+        // A scratch from the pool: its classification cache outlives the request, as a retry
+        // storm sends the same messages from every node again and again.
+        scratch = scratches.take()
+        limitHitsBefore = scratch.limitHits
+    }
+
+    deinit {
+        if !finished { scratches.give(scratch) }
+    }
+
+    private func classify(_ record: Record) {
+        records += 1
+        if let c = rules.classify(record, scratch: scratch) {
+            observations.append(Observation(record: record, classification: c))
+        }
+    }
+
+    /// Frames, decodes and classifies the complete lines of `part` (the rest waits for the next).
+    public func feed(_ part: UnsafeRawBufferPointer) {
+        bytes += part.count
+        framer.feed(part) { blocks.process($0, summary: &summary, emit: classify) }
+    }
+
+    /// The last line, the decoder's pending records, and the batch to commit.
+    func finish() -> (IngestOutcome, StateStore.Batch, [Observation]) {
+        framer.finish { blocks.process($0, summary: &summary, emit: classify) }
+        blocks.decoder.finish(emit: classify)
+        let decoder = blocks.decoder
+        var outcome = IngestOutcome()
+        var batch = StateStore.Batch()
+        outcome.rejected["too_long"] = framer.stats.truncatedLines
+        outcome.rejected["malformed_json"] = decoder.malformedJSON
+        outcome.lines = framer.stats.lines
+        outcome.bytes = bytes
+        outcome.records = records
+        batch.lines = outcome.lines
+        batch.bytes = UInt64(outcome.bytes)
+        batch.records = records
+        batch.candidateLines = summary.decodedLines
+        batch.limitHits = scratch.limitHits - limitHitsBefore
+        batch.errors = (summary.errors + decoder.errors).prefix(100).map(InputProblem.init)
+        finished = true
+        scratches.give(scratch)
+        return (outcome, batch, observations)
     }
 }
 

@@ -102,6 +102,66 @@ let engines: [InflateEngine] = [.isal, .zlib]
         }
     }
 
+    /// Push mode (the sink's bodies): input pushed in parts, read until `InputPending` after
+    /// each; the same bytes and the same errors as reading the whole stream.
+    static func pushDecode(_ gz: [UInt8], parts: [Int], engine: InflateEngine, ratioLimit: DecompressionRatioLimit = .unlimited)
+        -> ([UInt8], (any Error)?, pendings: Int) {
+        let input = PushReader()
+        let reader = GzipReader(input, ratioLimit: ratioLimit, inputBufferSize: 64, engine: engine)
+        var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 97), at = 0, k = 0, pendings = 0
+        func readAll() -> (any Error)? {
+            while true {
+                do {
+                    let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0) }
+                    if n == 0 { return nil }
+                    out += buf[..<n]
+                } catch is InputPending {
+                    pendings += 1
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        while at < gz.count {
+            let n = parts.isEmpty ? gz.count : min(parts[k % parts.count], gz.count - at)
+            k += 1
+            gz.withUnsafeBytes { input.push(UnsafeRawBufferPointer(rebasing: $0[at..<(at + n)])) }
+            at += n
+            if let e = readAll() { return (out, e, pendings) }
+        }
+        input.finish()
+        return (out, readAll(), pendings)
+    }
+
+    @Test(arguments: engines) func pushModeGivesTheSameBytesWhateverTheParts(_ engine: InflateEngine) {
+        let text = lines(3000)
+        let gz = GzipCompressor.compress(Array(text[..<50000])) + GzipCompressor.compress(Array(text[50000...]))
+        var rng = SystemRandomNumberGenerator()
+        let random = (0..<50).map { _ in Int.random(in: 1...700, using: &rng) }
+        for parts in [[], [1], [3, 1, 64], random] {
+            let (out, err, pendings) = Self.pushDecode(gz, parts: parts, engine: engine)
+            #expect(err == nil)
+            #expect(out == text)
+            if parts == [1] { #expect(pendings > 1000) }
+        }
+    }
+
+    @Test(arguments: engines) func pushModeReportsTruncationOnlyAtTheEnd(_ engine: InflateEngine) {
+        let text = lines(20000)
+        let gz = GzipCompressor.compress(text)
+        let cut = Array(gz[..<(gz.count / 2)])
+        let (out, err, _) = Self.pushDecode(cut, parts: [1000], engine: engine)
+        #expect(err as? GzipError == .truncated(offset: UInt64(cut.count), memberStart: 0))
+        #expect(out.count > text.count / 4 && Array(text[..<out.count]) == out)
+        // Garbage after a member and a bomb are reported as when pulling.
+        let (_, garbage, _) = Self.pushDecode(GzipCompressor.compress(lines(10)) + Array("junk".utf8), parts: [5], engine: engine)
+        #expect(garbage as? GzipError == .trailingGarbage(offset: UInt64(GzipCompressor.compress(lines(10)).count)))
+        let bomb = GzipCompressor.compress([UInt8](repeating: 0x41, count: 20 << 20), level: 9)
+        let (_, ratio, _) = Self.pushDecode(bomb, parts: [4096], engine: engine, ratioLimit: .maxRatio(100, minimumBytes: 1 << 20))
+        guard case .ratioExceeded? = ratio as? GzipError else { Issue.record("no ratio error: \(String(describing: ratio))"); return }
+    }
+
     @Test func openerSniffsGzipByMagicNotName() throws {
         let text = lines(5)
         let viaGzip = try InputOpener.sniffGzip(ChunkedReader(GzipCompressor.compress(text), chunkSizes: [1]))

@@ -30,6 +30,33 @@ let rules = try! RuleSet.load()
         return (try Ingestor(store: try StateStore(directory: dir), rules: rules, metrics: metrics, limits: ServeLimits()), metrics, dir)
     }
 
+    @Test func aBodyFedInPartsIsIngestedAsTheWholeBody() async throws {
+        var body = ""
+        for i in 0..<400 {
+            body += Self.entry(i, host: "n\(i % 3)", message: i % 4 == 0 ? Self.failure : "I1122 10:00:01.000000 1 x.go:1] Pulling image") + "\n"
+        }
+        body += "E1122 10:00:09.000000 1 x.go:1] last line without a newline: Back-off pulling image \"nginx:1.99\""
+        let bytes = Array(body.utf8)
+        let (whole, _, d1) = try sink()
+        let (parted, _, d2) = try sink()
+        defer { try? FileManager.default.removeItem(atPath: d1); try? FileManager.default.removeItem(atPath: d2) }
+        let expected = try await whole.ingest(bytes, source: "test")
+        // Parts of 1 to 700 bytes, cutting lines and JSON values anywhere.
+        let session = parted.session(source: "test")
+        var rng = SystemRandomNumberGenerator()
+        var at = 0
+        while at < bytes.count {
+            let n = min(Int.random(in: 1...700, using: &rng), bytes.count - at)
+            bytes.withUnsafeBytes { session.feed(UnsafeRawBufferPointer(rebasing: $0[at..<(at + n)])) }
+            at += n
+        }
+        let got = try await parted.ingest(session)
+        #expect(got.lines == expected.lines && got.records == expected.records && got.bytes == expected.bytes)
+        #expect(got.failures == expected.failures && expected.failures == 101)
+        #expect(got.rejected == expected.rejected)
+        #expect(await parted.reportJSON() == (await whole.reportJSON()))
+    }
+
     @Test func aBatchIsCountedReportedAndDurableWhenIngestReturns() async throws {
         let (ingestor, metrics, dir) = try sink()
         defer { try? FileManager.default.removeItem(atPath: dir) }
