@@ -173,6 +173,8 @@ public final class MatchScratch {
     /// false between messages; `presentLiterals` lists the true ones).
     var literalPresent: [Bool] = []
     var presentLiterals: [Int] = []
+    /// The stand-alone rules to run for the message being classified (`RuleSet`).
+    var candidateRules: [Int] = []
 
     /// Scratch with `limits`.
     public init(limits: MatchLimits = .default) {

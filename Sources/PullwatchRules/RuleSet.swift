@@ -27,6 +27,11 @@ public final class RuleSet: @unchecked Sendable {
     /// (empty: the rule has none and always runs).
     let standAloneLiterals: [[Int]]
     let causeLiterals: [[Int]]
+    /// For each literal of `ruleLiterals`: the stand-alone rules (indices) that have it; and the
+    /// stand-alone rules without literals (they always run). A message's literals give the
+    /// stand-alone rules to run, without looking at the others.
+    let standAloneByLiteral: [[Int]]
+    let standAloneAlways: [Int]
     /// The vetoes (`cause: none`): a failure one of them matches is not a pull failure.
     let vetoes: [Rule]
     let vetoLiterals: [[Int]]
@@ -42,7 +47,14 @@ public final class RuleSet: @unchecked Sendable {
         let all = Array(Set(self.rules.flatMap(\.literalBytes).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
         ruleLiterals = LiteralSet(all)
         let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
-        standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
+        let standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
+        self.standAloneLiterals = standAloneLiterals
+        var byLiteral = [[Int]](repeating: [], count: index.count)
+        for (i, literals) in standAloneLiterals.enumerated() {
+            for l in Set(literals) { byLiteral[l].append(i) }
+        }
+        standAloneByLiteral = byLiteral
+        standAloneAlways = standAloneLiterals.indices.filter { standAloneLiterals[$0].isEmpty }
         causeLiterals = causeRules.map { $0.literalBytes.compactMap { index[$0] } }
         vetoLiterals = vetoes.map { $0.literalBytes.compactMap { index[$0] } }
     }
@@ -197,8 +209,17 @@ public final class RuleSet: @unchecked Sendable {
             }
             // Step 1 first: most records the gate lets through are not failures, and the
             // cause rules need not run for them.
-            // By index: iterating the array would copy each rule (a retain per field).
-            for i in standAlone.indices { _ = run(standAlone[i], standAloneLiterals[i]) }
+            // Only the stand-alone rules one of whose literals is in the message, in precedence
+            // order (their indices). By index: iterating the array would copy each rule.
+            scratch.candidateRules.removeAll(keepingCapacity: true)
+            scratch.candidateRules.append(contentsOf: standAloneAlways)
+            for l in scratch.presentLiterals { scratch.candidateRules.append(contentsOf: standAloneByLiteral[l]) }
+            if scratch.candidateRules.count > 1 { scratch.candidateRules.sort() }
+            var previous = -1
+            for i in scratch.candidateRules where i != previous {
+                previous = i
+                _ = run(standAlone[i], [])
+            }
             guard let best = matches.map(\.rule.priority).max() else { return }
             // A push, an upload, a login: not a pull failure, whatever matched.
             for i in vetoes.indices {
