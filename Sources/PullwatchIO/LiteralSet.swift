@@ -41,10 +41,16 @@ public final class LiteralSet: @unchecked Sendable {
     private let short: [(literal: [UInt8], anchor: Int, index: Int)]
     /// The literals searched for (empty ones dropped).
     public let literals: [[UInt8]]
+    /// For each literal: words one of which must be in the same line for an occurrence to count
+    /// (empty: every occurrence counts).
+    private let needs: [[[UInt8]]]
 
-    /// A set of `literals` (empty ones are ignored).
-    public init(_ literals: [[UInt8]]) {
-        self.literals = literals.filter { !$0.isEmpty }
+    /// A set of `literals` (empty ones are ignored); `needs[i]`, when given and not empty, makes
+    /// `literals[i]` count only in a line that also holds one of those words.
+    public init(_ literals: [[UInt8]], needs: [[[UInt8]]] = []) {
+        let kept = literals.indices.filter { !literals[$0].isEmpty }
+        self.needs = kept.map { $0 < needs.count ? needs[$0].filter { !$0.isEmpty } : [] }
+        self.literals = kept.map { literals[$0] }
         let usable = self.literals.enumerated().filter { $0.element.count >= 4 }
         short = self.literals.enumerated().filter { $0.element.count < 4 }.map { i, l in
             (l, l.indices.min { LiteralSet.commonness(l[$0]) < LiteralSet.commonness(l[$1]) }!, i)
@@ -173,10 +179,12 @@ public final class LiteralSet: @unchecked Sendable {
                                 if start + 8 <= n {
                                     let head = base.loadUnaligned(fromByteOffset: start, as: UInt64.self)
                                     if head & entry.headMask == entry.head
-                                        && (length <= 8 || memcmp(base + start + 8, literalBytes + Int(entry.start) + 8, length - 8) == 0) {
+                                        && (length <= 8 || memcmp(base + start + 8, literalBytes + Int(entry.start) + 8, length - 8) == 0)
+                                        && lineHasNeed(Int(entry.index), base: base, count: n, at: start) {
                                         match(Int(entry.index), start)
                                     }
-                                } else if memcmp(base + start, literalBytes + Int(entry.start), length) == 0 {
+                                } else if memcmp(base + start, literalBytes + Int(entry.start), length) == 0,
+                                          lineHasNeed(Int(entry.index), base: base, count: n, at: start) {
                                     match(Int(entry.index), start)
                                 }
                             }
@@ -195,12 +203,25 @@ public final class LiteralSet: @unchecked Sendable {
                 let at = base.distance(to: UnsafeRawPointer(p))
                 let start = at - anchor
                 if start >= 0, start + literal.count <= n,
-                   literal.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, literal.count) == 0 }) {
+                   literal.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, literal.count) == 0 }),
+                   lineHasNeed(index, base: base, count: n, at: start) {
                     match(index, start)
                 }
                 from = at + 1
             }
         }
+    }
+
+    /// Whether the line around offset `at` holds one of literal `index`'s needed words (always
+    /// true for an unconditional literal).
+    @inline(__always)
+    private func lineHasNeed(_ index: Int, base: UnsafeRawPointer, count n: Int, at: Int) -> Bool {
+        let words = needs[index]
+        if words.isEmpty { return true }
+        let lineStart = ByteSearch.last(0x0A, in: UnsafeRawBufferPointer(start: base, count: at)).map { $0 + 1 } ?? 0
+        let lineEnd = memchr(base + at, 0x0A, n - at).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
+        let line = UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
+        return words.contains { w in w.withUnsafeBytes { ByteSearch.find($0, in: line) != nil } }
     }
 
     /// How often a byte turns up in log text, roughly (higher: more often): lower-case letters,

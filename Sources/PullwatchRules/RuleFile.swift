@@ -28,7 +28,7 @@ public enum RuleFileParser {
     }
 
     static let ruleKeys: Set<String> = ["id", "cause", "pattern", "title", "severity", "priority", "requires_failure",
-                                        "literals", "samples", "non_samples", "unless"]
+                                        "literals", "gate_needs", "samples", "non_samples", "unless"]
     static let sampleKeys: Set<String> = ["line", "image", "registry", "node", "pod", "namespace"]
     static let causeKeys: Set<String> = ["title", "explanation", "remediation", "summary"]
 
@@ -238,6 +238,11 @@ public enum RuleFileParser {
                         priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
                         nonSamples: nonSamples, location: location, regex: regex, unless: unless)
         rule.literalBytes = literals.map { Array($0.utf8) }
+        rule.gateNeeds = fields["gate_needs"]?.sequence?.compactMap(\.string).filter { !$0.isEmpty } ?? []
+        if fields["gate_needs"] != nil && (rule.gateNeeds.isEmpty || literals.isEmpty) {
+            out.errors.append(RuleFileError(location: at("gate_needs"), ruleID: id,
+                message: "`gate_needs` is a list of words and needs `literals` beside it"))
+        }
         rule.isVeto = isVeto
         out.rules.append(rule)
     }

@@ -43,7 +43,18 @@ public final class RuleSet: @unchecked Sendable {
         self.vetoes = self.rules.filter(\.isVeto)
         self.causes = causes
         self.replaced = replaced
-        self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted())
+        // A literal is conditional (it admits a line only with one of its rules' `gate_needs`
+        // words in the same line) when every stand-alone rule that has it says so.
+        var needs: [String: Set<String>] = [:]
+        var unconditional: Set<String> = []
+        for rule in rules where rule.standsAlone {
+            for literal in rule.literals {
+                if rule.gateNeeds.isEmpty { unconditional.insert(literal) } else { needs[literal, default: []].formUnion(rule.gateNeeds) }
+            }
+        }
+        for literal in unconditional { needs[literal] = nil }
+        self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted(),
+                         needs: needs.mapValues { $0.sorted() })
         let all = Array(Set(self.rules.flatMap(\.literalBytes).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
         ruleLiterals = LiteralSet(all)
         let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
@@ -331,17 +342,21 @@ public struct Gate: Sendable {
     /// A gate for `literals`. A literal with `"` or `\` is also searched in its escaped forms,
     /// once and twice (`Get "https` → `Get \"https` in klog and containerd's quoted fields,
     /// `Get \\\"https` in those lines shipped as JSON), so the rules' literals can be written as
-    /// the message reads.
-    public init(literals: [String]) {
-        var all = literals.map { Array($0.utf8) }
-        for literal in all where literal.contains(UInt8(ascii: "\"")) || literal.contains(UInt8(ascii: "\\")) {
-            if let once = JSONValidation.escaped(literal) {
-                all.append(once)
-                if let twice = JSONValidation.escaped(once) { all.append(twice) }
+    /// the message reads. `needs`: for a conditional literal, the words one of which must be in
+    /// the same line for it to count (its escaped forms inherit them).
+    public init(literals: [String], needs: [String: [String]] = [:]) {
+        var all: [[UInt8]: [[UInt8]]] = [:]
+        for literal in literals {
+            let bytes = Array(literal.utf8)
+            let words = (needs[literal] ?? []).map { Array($0.utf8) }
+            all[bytes] = words
+            if bytes.contains(UInt8(ascii: "\"")) || bytes.contains(UInt8(ascii: "\\")), let once = JSONValidation.escaped(bytes) {
+                all[once] = all[once] ?? words
+                if let twice = JSONValidation.escaped(once) { all[twice] = all[twice] ?? words }
             }
         }
-        self.literals = Array(Set(all)).sorted { $0.lexicographicallyPrecedes($1) }
-        self.search = LiteralSet(self.literals)
+        self.literals = all.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        self.search = LiteralSet(self.literals, needs: self.literals.map { all[$0] ?? [] })
     }
 
     /// True when `bytes` contains any literal.

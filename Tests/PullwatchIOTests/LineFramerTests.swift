@@ -151,3 +151,26 @@ func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> (
         #expect(seen.last!.0 == 106 && seen.last!.1 == 9 && framer.offset == 111 && framer.nextLine == 10)
     }
 }
+
+/// A literal with `needs` counts only in a line that also holds one of those words.
+@Suite struct ConditionalLiteralTests {
+    @Test func aConditionalLiteralCountsOnlyWithItsWordInTheSameLine() {
+        let set = LiteralSet([Array(#"Get "http:"#.utf8), Array("no such host".utf8)],
+                             needs: [[Array("v2".utf8), Array("token".utf8)], []])
+        func literals(_ text: String) -> [Int] {
+            var found: [Int] = []
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBytes { set.forEachMatch(in: $0) { i, _ in found.append(i) } }
+            return found.sorted()
+        }
+        // A probe: the literal is there, no registry path in its line.
+        #expect(literals(#"probe output="Get "http://10.0.0.5:8080/healthz": refused""#) == [])
+        #expect(literals(#"Get "http://reg:5000/v2/": EOF"#) == [0])
+        // The needed word must be in the same line, not the next or the previous one.
+        #expect(literals("Get \"http://10.0.0.5:8080/x\"\nGET /v2/ 200\n") == [])
+        #expect(literals("v2 before\nGet \"http://10.0.0.5:8080/x\"") == [])
+        #expect(literals("a\nGet \"http://reg/token?scope=x\": no such host\nb") == [0, 1])
+        // Unconditional literals are unaffected.
+        #expect(literals("lookup reg: no such host") == [1])
+    }
+}

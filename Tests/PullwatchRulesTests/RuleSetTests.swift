@@ -384,7 +384,7 @@ func classify(_ line: String, rules: RuleSet = builtIn) -> Classification? {
         #expect(errors.contains(#"rules/foo.yaml:3: rule "a": unknown cause id `nope` "#
                                 + #"(known: \#(Cause.allCases.map(\.rawValue).joined(separator: ", ")), or none for a veto)"#))
         #expect(errors.contains(#"rules/foo.yaml:10: rule "b": unknown key `colour` "#
-                                + #"(expected one of cause, id, literals, non_samples, pattern, "#
+                                + #"(expected one of cause, gate_needs, id, literals, non_samples, pattern, "#
                                 + #"priority, requires_failure, samples, severity, title, unless)"#))
         #expect(errors.contains(#"rules/foo.yaml:12: rule "c": rule has no `samples` (every rule proves itself)"#))
         #expect(errors.contains(#"rules/foo.yaml:15: rule "b": duplicate id (first defined at rules/foo.yaml:6)"#))
