@@ -346,13 +346,18 @@ public struct Gate: Sendable {
     /// the same line for it to count (its escaped forms inherit them).
     public init(literals: [String], needs: [String: [String]] = [:]) {
         var all: [[UInt8]: [[UInt8]]] = [:]
+        // The same bytes from two literals: unconditional if either is, else either's words.
+        func add(_ bytes: [UInt8], _ words: [[UInt8]]) {
+            guard let known = all[bytes] else { all[bytes] = words; return }
+            all[bytes] = known.isEmpty || words.isEmpty ? [] : Array(Set(known + words)).sorted { $0.lexicographicallyPrecedes($1) }
+        }
         for literal in literals {
             let bytes = Array(literal.utf8)
             let words = (needs[literal] ?? []).map { Array($0.utf8) }
-            all[bytes] = words
+            add(bytes, words)
             if bytes.contains(UInt8(ascii: "\"")) || bytes.contains(UInt8(ascii: "\\")), let once = JSONValidation.escaped(bytes) {
-                all[once] = all[once] ?? words
-                if let twice = JSONValidation.escaped(once) { all[twice] = all[twice] ?? words }
+                add(once, words)
+                if let twice = JSONValidation.escaped(once) { add(twice, words) }
             }
         }
         self.literals = all.keys.sorted { $0.lexicographicallyPrecedes($1) }
