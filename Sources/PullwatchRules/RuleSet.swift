@@ -23,9 +23,8 @@ public final class RuleSet: @unchecked Sendable {
     /// Every rule's literals in one search: a rule's pattern runs only when one of its literals
     /// is in the message, and one pass over the message finds them all.
     let ruleLiterals: LiteralSet
-    /// For `standAlone[i]` and `causeRules[i]`: the indices of their literals in `ruleLiterals`
-    /// (empty: the rule has none and always runs).
-    let standAloneLiterals: [[Int]]
+    /// For `causeRules[i]`: the indices of its literals in `ruleLiterals` (empty: the rule has
+    /// none and always runs).
     let causeLiterals: [[Int]]
     /// For each literal of `ruleLiterals`: the stand-alone rules (indices) that have it; and the
     /// stand-alone rules without literals (they always run). A message's literals give the
@@ -59,7 +58,6 @@ public final class RuleSet: @unchecked Sendable {
         ruleLiterals = LiteralSet(all)
         let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
         let standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
-        self.standAloneLiterals = standAloneLiterals
         var byLiteral = [[Int]](repeating: [], count: index.count)
         for (i, literals) in standAloneLiterals.enumerated() {
             for l in Set(literals) { byLiteral[l].append(i) }
