@@ -5,9 +5,8 @@ import PullwatchIO
 import PullwatchRecords
 import PullwatchRules
 
-/// The default rules' kind of literals, so the gated read path (LiteralSet) is fuzzed too.
-private let gate = LiteralSet(["ailed to pull", "\" failed", "Back-off pulling image", "ErrImagePull", "x509: certificate",
-                               "toomanyrequests", "ApplyLayer", "pull access denied", "abcd"].map { Array($0.utf8) })
+/// The built-in rules' gate (conditional literals included), so the gated read path is fuzzed too.
+private let gate = (try! RuleSet.load()).gate.search
 
 private let options = DecoderOptions(
     years: YearInference(reference: Timestamp(seconds: 1_795_341_600)),
