@@ -232,13 +232,16 @@ public enum PullTargetExtraction {
         return best?.image
     }
 
+    private static let dockerHubHosts: Set<String> = ["auth.docker.io", "hub.docker.com", "dseasb33srnrn.cloudfront.net",
+                                                      "auth.ipv6.docker.com", "registry.ipv6.docker.com"]
+
     /// A request host as a registry: Docker Hub's API, index, auth, web API and blob CDN hosts are
     /// `docker.io`; `:443` is dropped.
     static func canonicalHost(_ host: String) -> String {
         var h = host
         if h.hasSuffix(":443") { h.removeLast(4) }
         let l = h.lowercased()
-        if l == "auth.docker.io" || l == "hub.docker.com" || l == "dseasb33srnrn.cloudfront.net" || l == "auth.ipv6.docker.com" || l == "registry.ipv6.docker.com"
+        if Self.dockerHubHosts.contains(l)
             || (l.hasPrefix("production.cloud") && l.hasSuffix(".docker.com"))
             || (l.hasPrefix("docker-images-prod.") && l.hasSuffix(".r2.cloudflarestorage.com")) {
             return "docker.io"

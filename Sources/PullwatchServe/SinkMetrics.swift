@@ -31,8 +31,8 @@ public final class SinkMetrics: @unchecked Sendable {
     }
 
     /// The reasons `pullwatch_ingest_rejected_total` counts (docs/serve.md).
-    public static let rejectReasons = ["unauthorized", "too_large", "bad_gzip", "incomplete_body", "queue_full", "commit_failed", "too_long",
-                                       "malformed_json"]
+    public static let rejectReasons = ["unauthorized", "too_large", "bad_gzip", "incomplete_body", "queue_full", "commit_failed",
+                                       "too_long", "malformed_json"]
 
     /// The registry label for `host`: itself while fewer than `registryLimit` are known.
     func registryLabel(_ host: String?) -> String {

@@ -22,7 +22,8 @@ import PullwatchTestSupport
         ("https://harbor.corp.example:8443/service/token?scope=repository%3Ateam",
          "https://harbor.corp.example:8443/service/token?scope=repository%3Ateam"),
         (#"{"msg":"x","Token": "abc.def","API_KEY":'k1'}"#, #"{"msg":"x","Token": "REDACTED","API_KEY":'REDACTED'}"#),
-        ("curl -H x-auth-token=t0k3n; SECRET = s3 and passwd=p,x", "curl -H x-auth-token=REDACTED; SECRET = REDACTED and passwd=REDACTED,x"),
+        ("curl -H x-auth-token=t0k3n; SECRET = s3 and passwd=p,x",
+         "curl -H x-auth-token=REDACTED; SECRET = REDACTED and passwd=REDACTED,x"),
         ("token= ; password=", "token= ; password="),
     ])
     func credentialsAreMaskedAndProseIsKept(_ input: String, _ expected: String) {

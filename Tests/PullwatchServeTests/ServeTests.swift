@@ -33,7 +33,8 @@ let rules = try! RuleSet.load()
     @Test func aBodyFedInPartsIsIngestedAsTheWholeBody() async throws {
         var body = ""
         for i in 0..<400 {
-            body += Self.entry(i, host: "n\(i % 3)", message: i % 4 == 0 ? Self.failure : "I1122 10:00:01.000000 1 x.go:1] Pulling image") + "\n"
+            let message = i % 4 == 0 ? Self.failure : "I1122 10:00:01.000000 1 x.go:1] Pulling image"
+            body += Self.entry(i, host: "n\(i % 3)", message: message) + "\n"
         }
         body += "E1122 10:00:09.000000 1 x.go:1] last line without a newline: Back-off pulling image \"nginx:1.99\""
         let bytes = Array(body.utf8)
