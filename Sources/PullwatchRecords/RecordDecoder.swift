@@ -361,6 +361,8 @@ public final class RecordDecoder {
             emitJSONValue(value, text: bytes.trimmed, emit: emit)
             return true
         }
+        // A value and then text on the same line (a dmesg time `[ 1439.29] [talos] …`) is text.
+        if RecordDecoder.valueThenText(bytes) { return false }
         json = JSONScanner()
         jsonBuffer.removeAll(keepingCapacity: true)
         jsonLines.removeAll()
@@ -368,6 +370,25 @@ public final class RecordDecoder {
         json.active = true
         continueJSON(bytes, number: number, emit: emit)
         return true
+    }
+
+    /// Whether `bytes` starts with one or more complete JSON values that something other than a
+    /// value follows on the same line: the line is text that happens to begin with brackets.
+    static func valueThenText(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var scanner = JSONScanner()
+        var completed = false
+        for b in bytes {
+            if scanner.depth == 0 && !scanner.inString {
+                if b == 0x20 || b == 0x09 || b == 0x0D { continue }
+                if b != UInt8(ascii: "{") && b != UInt8(ascii: "[") { return completed }
+            }
+            switch scanner.feed(b) {
+            case .more: break
+            case .invalid: return completed
+            case .complete: completed = true
+            }
+        }
+        return false
     }
 
     private func continueJSON(_ bytes: UnsafeRawBufferPointer, number: Int, emit: (Record) -> Void) {

@@ -346,6 +346,19 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         #expect(summary.errors.count == 1)
     }
 
+    @Test func aBracketedPrefixThenTextIsOneTextRecord() {
+        // dmesg-style times and bracketed tags look like JSON arrays up to the first word
+        let text = "[ 1439.299779] [talos] service[etcd](Failed): failed to pull image \"gcr.io/acme/etcd:3\": 1 error(s) occurred:\n"
+            + "{\"a\":1} and then words\n[1,2] [3]\n"
+        let (records, summary) = decode(text)
+        // (values and nothing else, several on a line, are still values: one record each)
+        #expect(records.count == 4)
+        #expect(records[0].message.hasPrefix("[ 1439.299779] [talos]"))
+        #expect(records[1].message == "{\"a\":1} and then words")
+        #expect(records[2].line == 3 && records[3].line == 3)
+        #expect(summary.errors.isEmpty)
+    }
+
     @Test func truncatedGzipStillYieldsEarlierRecordsAndAnOffsetError() throws {
         let dir = NSTemporaryDirectory() + "pw-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
