@@ -1,3 +1,5 @@
+import PullwatchIO
+
 /// One classification rule, as loaded from a rule file.
 public struct Rule: Sendable {
     /// Unique id (`registry.tag.manifest-unknown`); a user rule with the same id replaces it.
@@ -45,6 +47,23 @@ public struct Rule: Sendable {
     /// `literals` as bytes: a message with none of them cannot match (the gate's guarantee,
     /// tested over every sample and corpus line), so the pattern need not run.
     public internal(set) var literalBytes: [[UInt8]] = []
+    /// The literals the pattern itself needs (`RegexLiterals`): one of them is in every message
+    /// the pattern matches (empty: none known). The pattern need not run on a message without.
+    public internal(set) var neededBytes: [[UInt8]] = []
+    /// What a message must hold for the pattern to be worth running: `literals` when the file
+    /// gives them, else the pattern's needed literals (empty: always run).
+    var prefilterBytes: [[UInt8]] { literalBytes.isEmpty ? neededBytes : literalBytes }
+
+    /// Whether `message` holds one of the literals read from the pattern (or none were): every
+    /// message the pattern matches must (checked by `rules test` on every sample).
+    public func holdsNeededLiteral(_ message: String) -> Bool {
+        let needed = neededBytes
+        if needed.isEmpty { return true }
+        var subject = message
+        return subject.withUTF8 { bytes in
+            needed.contains { literal in literal.withUnsafeBytes { ByteSearch.find($0, in: UnsafeRawBufferPointer(bytes)) != nil } }
+        }
+    }
 }
 
 /// A sample line and what classifying it must yield (nil = not checked).

@@ -23,8 +23,8 @@ public final class RuleSet: @unchecked Sendable {
     /// Every rule's literals in one search: a rule's pattern runs only when one of its literals
     /// is in the message, and one pass over the message finds them all.
     let ruleLiterals: LiteralSet
-    /// For `causeRules[i]`: the indices of its literals in `ruleLiterals` (empty: the rule has
-    /// none and always runs).
+    /// For `causeRules[i]`: the indices in `ruleLiterals` of its `literals`, else of the
+    /// literals its pattern needs (`RegexLiterals`; empty: the rule always runs).
     let causeLiterals: [[Int]]
     /// For each literal of `ruleLiterals`: the stand-alone rules (indices) that have it; and the
     /// stand-alone rules without literals (they always run). A message's literals give the
@@ -54,7 +54,7 @@ public final class RuleSet: @unchecked Sendable {
         for literal in unconditional { needs[literal] = nil }
         self.gate = Gate(literals: Array(Set(rules.filter(\.standsAlone).flatMap(\.literals))).sorted(),
                          needs: needs.mapValues { $0.sorted() })
-        let all = Array(Set(self.rules.flatMap(\.literalBytes).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
+        let all = Array(Set(self.rules.flatMap(\.prefilterBytes).filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) }
         ruleLiterals = LiteralSet(all)
         let index = Dictionary(uniqueKeysWithValues: ruleLiterals.literals.enumerated().map { ($1, $0) })
         let standAloneLiterals = standAlone.map { $0.literalBytes.compactMap { index[$0] } }
@@ -64,8 +64,8 @@ public final class RuleSet: @unchecked Sendable {
         }
         standAloneByLiteral = byLiteral
         standAloneAlways = standAloneLiterals.indices.filter { standAloneLiterals[$0].isEmpty }
-        causeLiterals = causeRules.map { $0.literalBytes.compactMap { index[$0] } }
-        vetoLiterals = vetoes.map { $0.literalBytes.compactMap { index[$0] } }
+        causeLiterals = causeRules.map { $0.prefilterBytes.compactMap { index[$0] } }
+        vetoLiterals = vetoes.map { $0.prefilterBytes.compactMap { index[$0] } }
     }
 
     /// Loads the built-in rules and then every `*.yaml` in `directories` (in sorted order).

@@ -96,7 +96,11 @@ public struct RuleTester {
             fail("sample does not pass the gate (none of the rule's literals is in the raw line)")
         }
         let r = record(for: sample.line)
-        if case .match = rule.regex.match(r.message, scratch: scratch) {} else {
+        if case .match = rule.regex.match(r.message, scratch: scratch) {
+            if !rule.holdsNeededLiteral(r.message) {
+                fail("the pattern matches a message without any of the literals read from it (a bug in RegexLiterals)")
+            }
+        } else {
             fail("pattern does not match the sample's message: \(r.message)")
         }
         guard let c = ruleSet.classify(r, scratch: scratch) else {
