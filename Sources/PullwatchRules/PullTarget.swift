@@ -48,7 +48,7 @@ public enum PullTargetExtraction {
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage|inspect(?:ing)?)\s+image\s+\\*"(?<image>[^"\\\s]+)"#, .strict),
         // The same with typographic quotes (pasted through a word processor) or CSV's doubled ones.
         (#"(?i)(?:pull(?:ing)?|pulled|pull and unpack|PullImage)\s+image\s+(?:[“”]|"")(?<image>[^"“”\\\s]+)"#, .strict),
-        (#"(?i)failed to pull (?:image )?\s*[`\['"]?(?<image>\#(ref))"#, .shaped),
+        (#"(?i)failed to pull (?:(?:base )?image )?\s*[`\['"]?(?<image>\#(ref))"#, .shaped),
         (#"(?i)failed pulling (?:container|image) (?<image>\#(ref))"#, .shaped),
         // Unquoted and without a registry or tag (`failed to pull image adminer: …`): the colon
         // and space after it end the reference.
@@ -61,7 +61,8 @@ public enum PullTargetExtraction {
         (#"fromImage=(?<image>[^&\s"]+)"#, .strict),
         (#"PullImage \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"pull access denied for (?<image>\#(ref))"#, .strict),
-        (#"manifest for\s+(?<image>\#(ref)) not found"#, .strict),
+        // A digest cut short by the reporter (`@sha256:a8f2b...`) leaves the name.
+        (#"manifest for\s+(?<image>\#(ref))(?:@\S*)? not found"#, .strict),
         (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, .strict),
         (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
         // Not docker-py's `http+docker://localhost/…` (the Engine API socket).
@@ -83,7 +84,8 @@ public enum PullTargetExtraction {
         (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, .shaped),
         (#"image pull failed for (?<image>\#(ref))"#, .strict),
         (#"(?i)pulling image \((?<tag>[^)\s]*)\) from (?<image>\#(ref))"#, .strict),
-        (#"(?:^|\s)(?:[Ii]mage|artifact) (?<image>\#(ref)) not found"#, .shaped),
+        // Not Harbor's `artifact PROJECT/REPO:TAG not found`: a project path, not the reference pulled.
+        (#"(?:^|\s)[Ii]mage (?<image>\#(ref)) not found"#, .shaped),
         (#"(?:Error: image|\brepository)\s+(?<image>\#(ref)) not found"#, .strict),
         // Wrappers that quote the reference in single quotes, or name it after `pull failed for`.
         (#"(?i)(?:error pulling image|unable to get image|can'?t pull image|cannot pull image|unable to pull image) "#
@@ -116,7 +118,7 @@ public enum PullTargetExtraction {
         (#"parse image ref(?:erence)? \\*"(?<image>[^"\\]+)"#, .strict),
         (#"\bImage (?<image>\#(ref))"#, .shaped),
         (#"\bimage=\\*"?(?<image>\#(ref))"#, .strict),
-        (#"(?:^|[\s(])(?<image>\#(ref)): (?:toomanyrequests|failed to|resolving|not found|unauthorized|denied)"#, .shaped),
+        (#"(?:^|[\s(])(?<image>\#(ref)): (?:toomanyrequests|failed to|resolving|not found|unauthorized|denied|Error response from daemon: )"#, .shaped),
         (#"oci://(?<image>\#(ref))"#, .strict),
         (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, .shaped),
         (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, .shaped),
@@ -148,6 +150,10 @@ public enum PullTargetExtraction {
         #"unexpected status code https?://(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)"#,
         #"error pinging registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?),"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
+        // A field naming it (argocd-image-updater's `registry="HOST"`).
+        #"\bregistry=\\*"?(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)\\*"?(?:\s|$)"#,
+        // containers/image's reference printed as a Go struct: `{{{HOST REPO} sha256:…}`.
+        #"\{\{\{(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?) (?<repository>[a-z0-9._/-]+)\}"#,
     ].map { try! Regex($0) }
 
     /// Last resort: the host of a blob download URL (a registry's storage or CDN).
@@ -232,7 +238,7 @@ public enum PullTargetExtraction {
         return best?.image
     }
 
-    private static let dockerHubHosts: Set<String> = ["auth.docker.io", "hub.docker.com", "dseasb33srnrn.cloudfront.net",
+    private static let dockerHubHosts: Set<String> = ["auth.docker.io", "hub.docker.com", "dseasb33srnrn.cloudfront.net", "d2iks1dkcwqcbx.cloudfront.net",
                                                       "auth.ipv6.docker.com", "registry.ipv6.docker.com"]
 
     /// A request host as a registry: Docker Hub's API, index, auth, web API and blob CDN hosts are

@@ -172,75 +172,97 @@ public final class RuleSet: @unchecked Sendable {
     }
 
     private func classifyUncached(_ record: Record, scratch: MatchScratch) -> Classification? {
+        // The Engine API's status is not the registry's: the cause rules read the message
+        // without it (the failure contexts still see it).
+        let causeMessage = Self.maskingEngineAPIStatus(record.message, scratch: scratch)
         // containers/image lists the mirrors it tried before the primary error
         // (`REF: (Mirrors also failed: [m: err]): REF: err`): the primary error decides; the
         // mirrors' errors only when it states no cause.
         if let primary = Self.maskingMirrorErrors(record.message) {
             var masked = record
             masked.message = primary
-            if let result = classifyMessage(masked, scratch: scratch), result.cause != .unknown, result.cause != .backoff {
+            if let result = classifyMessage(masked, causeMessage: causeMessage.flatMap(Self.maskingMirrorErrors), scratch: scratch),
+               result.cause != .unknown, result.cause != .backoff {
                 return result
             }
         }
-        return classifyMessage(record, scratch: scratch)
+        return classifyMessage(record, causeMessage: causeMessage, scratch: scratch)
     }
 
-    private func classifyMessage(_ record: Record, scratch: MatchScratch) -> Classification? {
+    /// Notes which of `ruleLiterals` are in `raw` (in `scratch`), runs `body`, and clears them.
+    private func withLiteralsOf(_ raw: UnsafeRawBufferPointer, scratch: MatchScratch, _ body: () -> Void) {
+        if scratch.literalPresent.count != ruleLiterals.literals.count {
+            scratch.literalPresent = [Bool](repeating: false, count: ruleLiterals.literals.count)
+        }
+        ruleLiterals.forEachMatch(in: raw) { literal, _ in
+            if !scratch.literalPresent[literal] { scratch.literalPresent[literal] = true; scratch.presentLiterals.append(literal) }
+        }
+        defer {
+            for l in scratch.presentLiterals { scratch.literalPresent[l] = false }
+            scratch.presentLiterals.removeAll(keepingCapacity: true)
+        }
+        body()
+    }
+
+    /// Classifies `record`; the cause rules read `causeMessage` when given (the message with
+    /// words that are not the registry's blanked out), else the message.
+    private func classifyMessage(_ record: Record, causeMessage: String? = nil, scratch: MatchScratch) -> Classification? {
         var matches: [(rule: Rule, captures: [String: String])] = []
+        func run(_ rule: Rule, _ literals: [Int], _ raw: UnsafeRawBufferPointer) -> Bool {
+            if !literals.isEmpty, !literals.contains(where: { scratch.literalPresent[$0] }) { return false }
+            switch rule.regex.match(raw, scratch: scratch) {
+            case .match(let c):
+                let captures = c.named
+                if let unless = rule.unless, case .match = unless.match(raw, scratch: scratch) { return false }
+                matches.append((rule, captures))
+                return true
+            case .limitHit:
+                scratch.limitHits += 1
+            case .noMatch, .error:
+                break
+            }
+            return false
+        }
+        // Step 2 in precedence order: the first cause rule that matches wins, and none ranked
+        // below the best match so far can, so they are not run.
+        func causes(_ raw: UnsafeRawBufferPointer, above best: Int) {
+            for i in causeRules.indices where causeRules[i].priority >= best {
+                if run(causeRules[i], causeLiterals[i], raw) { break }
+            }
+        }
+        var failure: Int?
         var subject = record.message
         subject.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            // Which rule literals the message holds, in one pass.
-            if scratch.literalPresent.count != ruleLiterals.literals.count {
-                scratch.literalPresent = [Bool](repeating: false, count: ruleLiterals.literals.count)
-            }
-            ruleLiterals.forEachMatch(in: raw) { literal, _ in
-                if !scratch.literalPresent[literal] { scratch.literalPresent[literal] = true; scratch.presentLiterals.append(literal) }
-            }
-            defer {
-                for l in scratch.presentLiterals { scratch.literalPresent[l] = false }
-                scratch.presentLiterals.removeAll(keepingCapacity: true)
-            }
-            func run(_ rule: Rule, _ literals: [Int]) -> Bool {
-                if !literals.isEmpty, !literals.contains(where: { scratch.literalPresent[$0] }) { return false }
-                switch rule.regex.match(raw, scratch: scratch) {
-                case .match(let c):
-                    let captures = c.named
-                    if let unless = rule.unless, case .match = unless.match(raw, scratch: scratch) { return false }
-                    matches.append((rule, captures))
-                    return true
-                case .limitHit:
-                    scratch.limitHits += 1
-                case .noMatch, .error:
-                    break
+            withLiteralsOf(raw, scratch: scratch) {
+                // Step 1 first: most records the gate lets through are not failures, and the
+                // cause rules need not run for them.
+                // Only the stand-alone rules one of whose literals is in the message, in precedence
+                // order (their indices). By index: iterating the array would copy each rule.
+                scratch.candidateRules.removeAll(keepingCapacity: true)
+                scratch.candidateRules.append(contentsOf: standAloneAlways)
+                for l in scratch.presentLiterals { scratch.candidateRules.append(contentsOf: standAloneByLiteral[l]) }
+                if scratch.candidateRules.count > 1 { scratch.candidateRules.sort() }
+                var previous = -1
+                for i in scratch.candidateRules where i != previous {
+                    previous = i
+                    _ = run(standAlone[i], [], raw)
                 }
-                return false
-            }
-            // Step 1 first: most records the gate lets through are not failures, and the
-            // cause rules need not run for them.
-            // Only the stand-alone rules one of whose literals is in the message, in precedence
-            // order (their indices). By index: iterating the array would copy each rule.
-            scratch.candidateRules.removeAll(keepingCapacity: true)
-            scratch.candidateRules.append(contentsOf: standAloneAlways)
-            for l in scratch.presentLiterals { scratch.candidateRules.append(contentsOf: standAloneByLiteral[l]) }
-            if scratch.candidateRules.count > 1 { scratch.candidateRules.sort() }
-            var previous = -1
-            for i in scratch.candidateRules where i != previous {
-                previous = i
-                _ = run(standAlone[i], [])
-            }
-            guard let best = matches.map(\.rule.priority).max() else { return }
-            // A push, an upload, a login: not a pull failure, whatever matched.
-            for i in vetoes.indices {
-                if run(vetoes[i], vetoLiterals[i]) {
-                    matches.removeAll()
-                    return
+                guard let best = matches.map(\.rule.priority).max() else { return }
+                // A push, an upload, a login: not a pull failure, whatever matched.
+                for i in vetoes.indices {
+                    if run(vetoes[i], vetoLiterals[i], raw) {
+                        matches.removeAll()
+                        return
+                    }
                 }
+                if causeMessage == nil { causes(raw, above: best) } else { failure = best }
             }
-            // Step 2 in precedence order: the first cause rule that matches wins, and none
-            // ranked below the best match so far can, so they are not run.
-            for i in causeRules.indices where causeRules[i].priority >= best {
-                if run(causeRules[i], causeLiterals[i]) { break }
+        }
+        if let best = failure, var subject = causeMessage {
+            subject.withUTF8 { bytes in
+                let raw = UnsafeRawBufferPointer(bytes)
+                withLiteralsOf(raw, scratch: scratch) { causes(raw, above: best) }
             }
         }
         // By precedence: once the record is a failure, the first match wins.
@@ -259,6 +281,39 @@ public final class RuleSet: @unchecked Sendable {
 }
 
 extension RuleSet {
+    /// The Docker Engine API's own status as its clients print it: docker-py's `500 Server
+    /// Error for http+docker://…: Internal Server Error (…)` and `500 Server Error: Internal
+    /// Server Error for url: http+docker://…`, dockerode's `(HTTP code 500) server error - `,
+    /// docker-java's `…Exception: Status 500: `. The group `mask` is the status words.
+    static let engineAPIStatus = try! Regex(
+        #"(?|\b(?<mask>\d{3} (?:Server|Client) Error)(?=(?:: [A-Za-z ]+)? for (?:url: )?http\+docker://)"#
+        + #"|: (?<mask>[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*) for url: http\+docker://"#
+        + #"|http\+docker://\S+: (?<mask>[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*)(?= \(|\s*$)"#
+        + #"|(?<mask>\(HTTP code \d{3}\) (?:server|client) error - )|Exception: (?<mask>Status \d{3}: ))"#)
+
+    /// `message` with the Engine API's status words blanked out (same length, spaces), or nil
+    /// when there are none. The daemon answers its client 500 (or 404) when a pull fails,
+    /// whatever the registry said: that status is not the registry's, and the daemon's message
+    /// after it says why the pull failed.
+    static func maskingEngineAPIStatus(_ message: String, scratch: MatchScratch) -> String? {
+        guard message.contains("http+docker://") || message.contains("(HTTP code ") || message.contains("Exception: Status ") else { return nil }
+        var bytes = Array(message.utf8)
+        var from = 0
+        var masked = false
+        while from < bytes.count {
+            let found: Range<Int>? = bytes.withUnsafeBytes { all in
+                guard case .match(let c) = engineAPIStatus.match(UnsafeRawBufferPointer(rebasing: all[from...]), scratch: scratch),
+                      let r = c.range("mask") else { return nil }
+                return (r.lowerBound + from)..<(r.upperBound + from)
+            }
+            guard let found, !found.isEmpty else { break }
+            for i in found { bytes[i] = UInt8(ascii: " ") }
+            masked = true
+            from = found.upperBound
+        }
+        return masked ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+
     private static let mirrorsPrefix = Array("(Mirrors also failed: [".utf8)
 
     /// `message` with the bracketed list of a `(Mirrors also failed: [ … ])` section blanked
