@@ -296,7 +296,11 @@ extension RuleSet {
     /// whatever the registry said: that status is not the registry's, and the daemon's message
     /// after it says why the pull failed.
     static func maskingEngineAPIStatus(_ message: String, scratch: MatchScratch) -> String? {
-        guard message.contains("http+docker://") || message.contains("(HTTP code ") || message.contains("Exception: Status ") else { return nil }
+        var text = message
+        let mentioned = text.withUTF8 { m in
+            engineAPIWords.contains { w in w.withUnsafeBytes { ByteSearch.find($0, in: UnsafeRawBufferPointer(m)) != nil } }
+        }
+        guard mentioned else { return nil }
         var bytes = Array(message.utf8)
         var from = 0
         var masked = false
@@ -313,6 +317,9 @@ extension RuleSet {
         }
         return masked ? String(decoding: bytes, as: UTF8.self) : nil
     }
+
+    /// One of these is in every message `engineAPIStatus` matches.
+    private static let engineAPIWords = ["http+docker://", "(HTTP code ", "Exception: Status "].map { Array($0.utf8) }
 
     private static let mirrorsPrefix = Array("(Mirrors also failed: [".utf8)
 
