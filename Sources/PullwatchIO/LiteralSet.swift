@@ -10,7 +10,8 @@ import Darwin
 /// Each literal is represented by one span of `S` bytes, `S` the length of the shortest
 /// literal: the span whose 4-byte windows are least common in kubelet and runtime logs
 /// (`containerd`, `image` and `failed` are on every other line, so `pinging container registry`
-/// is indexed by `registry`). The span's windows are entered in a 2^18-bit set. The
+/// is indexed by `registry`; the frequencies are counted on real ordinary log lines:
+/// `CommonWindows`, `scripts/common-windows.py`). The span's windows are entered in a 2^18-bit set. The
 /// scan loads one 4-byte window every `stride = S − 3` bytes: an occurrence of a literal covers
 /// its span's S − 3 window starts, so at least one of them is visited. A window whose bit is
 /// set is looked up in a small bucket table of (window, literal, offset) entries and the
@@ -28,8 +29,6 @@ public final class LiteralSet: @unchecked Sendable {
     private static let bitCount = 1 << 18
     private static let bucketCount = 1 << 12
     private let bits: UnsafeMutablePointer<UInt64>
-    /// First stage: the low two bytes of every literal window, direct-indexed (8 KiB, stays in L1).
-    private let pairs: UnsafeMutablePointer<UInt64>
     private let bucketStart: UnsafeMutablePointer<Int32>   // bucketCount + 1 prefix offsets
     private let entries: UnsafeMutablePointer<Entry>
     private let literalBytes: UnsafeMutableRawPointer
@@ -62,9 +61,6 @@ public final class LiteralSet: @unchecked Sendable {
         let bitStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: LiteralSet.bitCount / 64)
         bitStorage.initialize(repeating: 0, count: LiteralSet.bitCount / 64)
         bits = bitStorage
-        let pairStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: 65536 / 64)
-        pairStorage.initialize(repeating: 0, count: 65536 / 64)
-        pairs = pairStorage
         var all: [(bucket: Int, entry: Entry)] = []
         var at = 0
         let span = stride + 3
@@ -75,8 +71,6 @@ public final class LiteralSet: @unchecked Sendable {
                 let v = UInt32(lit[offset]) | UInt32(lit[offset + 1]) << 8 | UInt32(lit[offset + 2]) << 16 | UInt32(lit[offset + 3]) << 24
                 let h = LiteralSet.hash(v)
                 bitStorage[h >> 6] |= 1 << UInt64(h & 63)
-                let p = Int(v & 0xFFFF)
-                pairStorage[p >> 6] |= 1 << UInt64(p & 63)
                 var head: UInt64 = 0
                 for (k, b) in lit.prefix(8).enumerated() { head |= UInt64(b) << UInt64(8 * k) }
                 let headMask: UInt64 = lit.count >= 8 ? ~0 : (1 << UInt64(8 * lit.count)) - 1
@@ -99,48 +93,31 @@ public final class LiteralSet: @unchecked Sendable {
     }
 
     deinit {
-        bits.deallocate(); pairs.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
+        bits.deallocate(); bucketStart.deallocate(); entries.deallocate(); literalBytes.deallocate()
     }
 
     @inline(__always) static func window(_ b: [UInt8], _ i: Int) -> UInt32 {
         UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 
-    /// The start of the `length`-byte stretch of `literal` with the fewest common windows
-    /// (ties: the earliest).
+    /// The start of the `length`-byte stretch of `literal` whose windows are least frequent in
+    /// ordinary log text (`CommonWindows`; ties: the earliest).
     static func rarestSpan(of literal: [UInt8], length: Int) -> Int {
         guard literal.count > length else { return 0 }
         var best = 0, bestScore = Int.max
         for start in 0...(literal.count - length) {
             var score = 0
-            for i in start...(start + length - 4) where common.contains(window(literal, i)) { score += 1 }
+            for i in start...(start + length - 4) { score += windowCounts[window(literal, i)] ?? 0 }
             if score < bestScore { best = start; bestScore = score }
         }
         return best
     }
 
-    /// The most frequent 4-byte windows of kubelet, containerd and CRI-O journal text (counted
-    /// on `benchmarks/generate.py` output and `samples/`, digits left out): a literal's span
-    /// avoids them, so ordinary lines rarely reach the exact comparison.
-    static let common: Set<UInt32> = Set([
-        "aine", "iner", "onta", "ntai", "tain", "kube", "cont", " pod", "Nov ", " ip-", " con", " kub", "ubel", "bele", "elet", "\" po",
-        "fail", ".go:", "let[", "me=\"", "nerd", "Cont", "pod=", "mage", " fai", "time", ".io/", "robe", "tart", "od=\"", "ID=\"", "aile",
-        "iled", "led ", " tim", ": ti", "ime=", "Z\" l", "\" le", " lev", "leve", "evel", "vel=", " msg", "msg=", "sg=\"", "el=i", "l=in",
-        "=inf", "info", "nfo ", "fo m", "o ms", "erd[", "ing ", "prob", " pro", " wit", "with", "ith ", " for", "for ", "\" co", "/pro",
-        "io/p", "api-", "imag", "age ", "ube-", "d\" p", "\"kub", "Name", "er.g", "r.go", "cces", "cess", "\"app", "Star", "vent", "podU",
-        "odUI", "dUID", "UID=", " eve", "even", "ailu", "ilur", "lure", "nerI", "arti", "prom", "rome", "omet", "meth", "ethe", "theu",
-        "heus", "work", "orke", "rker", "o/pr", "s.io", " to ", "Imag", " ima", " err", "llin", "ling", "ge \\", "data", "Pull", "illi",
-        "\"Pul", "\" er", " sta", "g=\"P", "=\"Pu", "err=", "rr=\"", "stat", "repo", " in ", "pi-a", " rep", ", re", "e fa", "ame:", "ner ",
-        "ame=", "=\"fa", "epo ", "\" wi", "\\\"sh", "\"sha", "ial ", "\" pr", "ing/", "uber", "acce", "\"fai", "\"Sta", "artC",
-        "rtCo", "tCon",
-        "or \\", "e-ap", "obe ", "ache", "be f", "i-ac", "ent ", "star", "able", "-acc", "olum", "lume", "ume ", "\\\"ku", "be-a", "-api",
-        "Type", "tial", "e=\"a", "arte", "rted", "=\"ap", " cad", "cadv", "advi", "dvis", "viso", "isor", "tats", "rtia", "al f", "l fa",
-        "/kub", "ubep", "bepo", "epod", "pods", ".sli", "slic", "lice", "nerN", "erNa", "rNam", "app\"", "pp\" ", "ng c", "erID", "rID=",
-        "od\" ", "Loop", " gra", "grac", "race", "erio", "riod", "dock", "ocke", "cker", "ker.", "r.io", "regi", "egis", "gist", "istr",
-        "stry", "/lib", "try.", "ker-", "er.i", "\\\"do", "\"doc", "libr", "ibra", "brar", "rary", "ary/", "web-", "cart", "art-", "quay",
-        "uay.", "ay.i", "y.io", "io/l", "o/li", "ngin", "ginx", "\"qua", "/ngi", "eus/", "ry/n", "y/ng", "\\\"qu", "sear", "earc", "arch",
-        "us/p", "s/pr", "rch-", "\"reg", "\\\"re", "ry.k", "o/pa", "/pau", "paus", "ause", "ed t", "d to", "rror", "itor", "D=\"c", "moni"
-    ].map { (w: String) in window(Array(w.utf8), 0) })
+    /// How often each of the 1 024 most frequent 4-byte windows occurred in ordinary log text
+    /// (real lines of the accuracy corpus that are not pull failures, and samples/): a
+    /// literal's span avoids them, so ordinary lines rarely reach the exact comparison.
+    static let windowCounts: [UInt32: Int] = Dictionary(
+        CommonWindows.windows.map { ($0.window, Int($0.count)) }, uniquingKeysWith: { a, _ in a })
 
     @inline(__always) static func hash(_ v: UInt32) -> Int {
         Int((v &* 0x9E37_79B1) >> 14) // top 18 bits
@@ -164,8 +141,6 @@ public final class LiteralSet: @unchecked Sendable {
             let last = n - 4
             while i <= last {
                 let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self)
-                let p = Int(v & 0xFFFF)
-                guard pairs[p >> 6] & (1 << UInt64(p & 63)) != 0 else { i += step; continue }
                 let h = LiteralSet.hash(v)
                 if bits[h >> 6] & (1 << UInt64(h & 63)) != 0 {
                     let bucket = h & (LiteralSet.bucketCount - 1)
