@@ -71,6 +71,11 @@ public enum PullTargetExtraction {
         // Rancher's `Image [REF] failed to pull`; Azure Container Instances' `The image 'REF' in container group`
         (#"\b[Ii]mage \[(?<image>\#(ref))\]"#, .strict),
         (#"\b[Tt]he image '(?<image>[^'\s]+)'"#, .strict),
+        // Jib: `make sure your credentials for 'REF' are set up`, `Unauthorized for REF`;
+        // AWS SAM: `Could not find REF image locally`.
+        (#"credentials for '(?<image>[^'\s]+)' are set up"#, .strict),
+        (#"RegistryUnauthorizedException: Unauthorized for (?<image>\#(ref))"#, .strict),
+        (#"Could not find (?<image>\#(ref)) image locally"#, .strict),
         // Ratify behind Gatekeeper: `Error validating one or more images: ["REF", …]`
         (#"one or more images: \[\\*"(?<image>[^"\\\s]+)"#, .strict),
         // balena's supervisor: `Failed to download image 'REF' due to '…'`
