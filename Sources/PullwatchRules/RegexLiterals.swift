@@ -101,7 +101,9 @@ public enum RegexLiterals {
         /// A sequence of quantified atoms, up to '|', ')' or the end. An inline `(?i)` changes
         /// `caseless` for the rest of the enclosing group (all its branches after it).
         mutating func parseSequence(caseless: inout Bool) -> Info? {
-            var run: Set<[UInt8]>? = [[]]   // cross product of the exact pieces since the last break
+            // The cross product of the exact pieces since the last break, as an array (a piece of
+            // one string, the common case, is appended in place; duplicates go at the end).
+            var run: [[UInt8]] = [[]]
             var best: Set<[UInt8]>?
             var allExact = true
             while let c = peek, c != UInt8(ascii: "|"), c != UInt8(ascii: ")") {
@@ -113,21 +115,52 @@ public enum RegexLiterals {
                     }
                     continue
                 }
+                // Fast path: a plain ASCII character (or an escaped punctuation mark) with no
+                // quantifier after it extends the run in place.
+                if let b = plainByte(caseless: caseless) {
+                    for i in run.indices { run[i].append(b) }
+                    continue
+                }
                 guard let atom = parseAtom(caseless: caseless) else { return nil }
                 guard let piece = parseQuantifier(atom) else { return nil }
-                if let e = piece.exact, let r = run, let joined = cross(r, e) {
-                    run = joined
+                if let e = piece.exact, e.count == 1, let only = e.first {
+                    for i in run.indices { run[i].append(contentsOf: only) }
+                } else if let e = piece.exact, run.count * e.count <= exactLimit {
+                    run = run.flatMap { x in e.map { x + $0 } }
                 } else {
-                    if let r = run { best = better(best, usable(r)) }
+                    best = better(best, usable(Set(run)))
                     best = better(best, piece.bestRequired)
-                    run = piece.exact
-                    if piece.exact == nil { allExact = false; run = [[]] }
-                    else { allExact = false }
+                    allExact = false
+                    run = piece.exact.map(Array.init) ?? [[]]
                 }
             }
-            if let r = run { best = better(best, usable(r)) }
-            return Info(exact: allExact ? run : nil, required: best)
+            let last = Set(run)
+            best = better(best, usable(last))
+            return Info(exact: allExact ? last : nil, required: best)
         }
+
+        /// The byte of a plain character at `at` (consumed) when it is one byte, matches only
+        /// itself and has no quantifier after it; else nil (untouched).
+        mutating func plainByte(caseless: Bool) -> UInt8? {
+            guard at < bytes.count else { return nil }
+            var b = bytes[at]
+            var length = 1
+            if b == UInt8(ascii: "\\") {
+                guard at + 1 < bytes.count else { return nil }
+                b = bytes[at + 1]
+                guard !Parser.isAlnum(b), b < 0x80 else { return nil }
+                length = 2
+            } else if b >= 0x80 || Parser.special.contains(b) {
+                return nil
+            }
+            if caseless && Parser.isAlnum(b) && !(b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) { return nil }
+            if at + length < bytes.count, Parser.quantifierStart.contains(bytes[at + length]) { return nil }
+            at += length
+            return b
+        }
+
+        static let special: Set<UInt8> = Set("()[].^$|*+?{\\".utf8)
+        static let quantifierStart: Set<UInt8> = Set("*+?{".utf8)
 
         /// `(?flags)` at `at`: consumes it and returns the flag letters, else nil (untouched).
         mutating func inlineFlags() -> [UInt8]? {

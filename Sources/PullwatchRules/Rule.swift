@@ -48,7 +48,8 @@ public struct Rule: Sendable {
     /// tested over every sample and corpus line), so the pattern need not run.
     public internal(set) var literalBytes: [[UInt8]] = []
     /// The literals the pattern itself needs (`RegexLiterals`): one of them is in every message
-    /// the pattern matches (empty: none known). The pattern need not run on a message without.
+    /// the pattern matches (empty: none known, or the rule has `literals`, which are used
+    /// instead). The pattern need not run on a message without.
     public internal(set) var neededBytes: [[UInt8]] = []
     /// What a message must hold for the pattern to be worth running: `literals` when the file
     /// gives them, else the pattern's needed literals (empty: always run).

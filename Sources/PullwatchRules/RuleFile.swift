@@ -238,7 +238,8 @@ public enum RuleFileParser {
                         priority: priority, requiresFailure: requiresFailure, literals: literals, samples: samples,
                         nonSamples: nonSamples, location: location, regex: regex, unless: unless)
         rule.literalBytes = literals.map { Array($0.utf8) }
-        rule.neededBytes = RegexLiterals.required(pattern) ?? []
+        // Only a rule without `literals` is prefiltered by what its pattern needs.
+        rule.neededBytes = literals.isEmpty ? RegexLiterals.required(pattern) ?? [] : []
         rule.gateNeeds = fields["gate_needs"]?.sequence?.compactMap(\.string).filter { !$0.isEmpty } ?? []
         if fields["gate_needs"] != nil && (rule.gateNeeds.isEmpty || literals.isEmpty) {
             out.errors.append(RuleFileError(location: at("gate_needs"), ruleID: id,
