@@ -44,6 +44,7 @@ accuracy: build
 
 ## libFuzzer over the read path and the rule path, FUZZ_SECONDS each (default 300).
 fuzz: deps
+	@scripts/install-deps.sh fuzz
 	Fuzz/run.sh $(or $(FUZZ_SECONDS),300)
 
 ## Regenerates samples/ (deterministic).

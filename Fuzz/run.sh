@@ -2,7 +2,7 @@
 # Builds two fuzzers with swiftc -sanitize=fuzzer,address (module by module, the way SwiftPM
 # would) and runs each for SECONDS (default 300): fuzz-ingest over the read path (gzip with
 # ISA-L checked against zlib, framing, record parsers) and fuzz-rules over the rule path (YAML rule files, PCRE2,
-# classification of arbitrary bytes, image extraction, drafts). Crashes land in
+# classification of arbitrary bytes, image extraction, drafts, the literals read from patterns). Crashes land in
 # .build-fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +65,15 @@ for name in ("dev.jsonl",):
             f.write(b"\x01" + json.loads(l)["line"].encode())
 PY
 fi
+# Patterns (first byte 2: the literals read from a pattern), one seed per built-in rule.
+python3 - "$OUT/corpus-rules" <<'PY'
+import glob, os, sys, yaml
+for path in sorted(glob.glob("rules/*.yaml")):
+    for rule in (yaml.safe_load(open(path, encoding="utf-8")) or {}).get("rules") or []:
+        for key in ("pattern", "unless"):
+            if rule.get(key):
+                with open(os.path.join(sys.argv[1], f"pattern-{rule['id']}-{key}"), "wb") as f:
+                    f.write(b"\x02" + rule[key].encode())
+PY
 "$OUT/fuzz-rules" "$OUT/corpus-rules" -max_total_time="$SECONDS_TO_RUN" -max_len=8192 -rss_limit_mb=4096 \
   -artifact_prefix="$OUT/artifacts/" -print_final_stats=1

@@ -12,7 +12,7 @@ for group in "$@"; do
     test) want+=(systemd-journal-remote bc rsyslog rsyslog-gnutls curl bsdutils openssl prometheus
                  libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libglib2.0-0) ; test=1 ;;
     bench) want+=(pigz isal ripgrep time bc) ;;
-    fuzz) want+=() ;;
+    fuzz) want+=(python3-yaml) ;;   # Fuzz/run.sh reads the rules' patterns as seeds
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

@@ -92,9 +92,8 @@ public enum RegexLiterals {
             var required: Set<[UInt8]>? = []
             for b in branches {
                 if let e = b.exact, let sofar = exact, sofar.count + e.count <= exactLimit { exact = sofar.union(e) } else { exact = nil }
-                if let r = b.bestRequired, let sofar = required { required = sofar.union(r) } else { required = nil }
+                if let r = b.bestRequired, let sofar = required, sofar.count + r.count <= requiredLimit { required = sofar.union(r) } else { required = nil }
             }
-            if let r = required, r.count > requiredLimit { required = nil }
             return Info(exact: exact, required: required)
         }
 
