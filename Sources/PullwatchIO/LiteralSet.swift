@@ -40,12 +40,12 @@ public final class LiteralSet: @unchecked Sendable {
     private let short: [(literal: [UInt8], anchor: Int, index: Int)]
     /// The literals searched for (empty ones dropped).
     public let literals: [[UInt8]]
-    /// For each literal: words one of which must be in the same line for an occurrence to count
-    /// (empty: every occurrence counts).
+    /// For each literal: words one of which must follow it in the same line for an occurrence
+    /// to count (empty: every occurrence counts).
     private let needs: [[[UInt8]]]
 
     /// A set of `literals` (empty ones are ignored); `needs[i]`, when given and not empty, makes
-    /// `literals[i]` count only in a line that also holds one of those words.
+    /// `literals[i]` count only where one of those words follows it in the same line.
     public init(_ literals: [[UInt8]], needs: [[[UInt8]]] = []) {
         let kept = literals.indices.filter { !literals[$0].isEmpty }
         self.needs = kept.map { $0 < needs.count ? needs[$0].filter { !$0.isEmpty } : [] }
@@ -187,15 +187,16 @@ public final class LiteralSet: @unchecked Sendable {
         }
     }
 
-    /// Whether the line around offset `at` holds one of literal `index`'s needed words (always
-    /// true for an unconditional literal).
+    /// Whether the rest of the line from offset `at` (the literal's start) holds one of literal
+    /// `index`'s needed words (always true for an unconditional literal). After the literal
+    /// only: the words qualify what follows it (a request's path after `Get "http`), and a
+    /// kubelet probe's line is searched from its `Get` on, not whole.
     @inline(__always)
     private func lineHasNeed(_ index: Int, base: UnsafeRawPointer, count n: Int, at: Int) -> Bool {
         let words = needs[index]
         if words.isEmpty { return true }
-        let lineStart = ByteSearch.last(0x0A, in: UnsafeRawBufferPointer(start: base, count: at)).map { $0 + 1 } ?? 0
         let lineEnd = memchr(base + at, 0x0A, n - at).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
-        let line = UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
+        let line = UnsafeRawBufferPointer(start: base + at, count: lineEnd - at)
         return words.contains { w in w.withUnsafeBytes { ByteSearch.find($0, in: line) != nil } }
     }
 

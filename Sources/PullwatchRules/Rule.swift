@@ -21,8 +21,8 @@ public struct Rule: Sendable {
     /// Literals one of which every line the rule matches contains (raw bytes, before any
     /// unquoting): the gate. Required for rules that can stand alone.
     public var literals: [String]
-    /// Words one of which every line the rule matches also contains, near its literals: a line
-    /// with this rule's literals passes the gate only when one of them is in the same line
+    /// Words one of which every line the rule matches also contains after its literal: a line
+    /// with this rule's literals passes the gate only when one of them follows it in the line
     /// (`gate_needs`; for literals common in ordinary lines, such as a probe's `Get "http:`).
     public var gateNeeds: [String] = []
     /// Lines that must match, with the values they must yield.

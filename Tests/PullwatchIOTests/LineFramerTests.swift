@@ -169,6 +169,8 @@ func frame(_ reader: any ByteReader, maxLineBytes: MaxLineBytes = .default) -> (
         // The needed word must be in the same line, not the next or the previous one.
         #expect(literals("Get \"http://10.0.0.5:8080/x\"\nGET /v2/ 200\n") == [])
         #expect(literals("v2 before\nGet \"http://10.0.0.5:8080/x\"") == [])
+        // After the literal: a word before it in the line does not count.
+        #expect(literals("token=1 Get \"http://10.0.0.5:8080/healthz\": refused") == [])
         #expect(literals("a\nGet \"http://reg/token?scope=x\": no such host\nb") == [0, 1])
         // Unconditional literals are unaffected.
         #expect(literals("lookup reg: no such host") == [1])
