@@ -15,11 +15,10 @@ static inline int pw_deflate_init_gzip(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
 
-/* GNU extensions the Swift Glibc module does not expose (it is imported
+/* A GNU extension the Swift Glibc module does not expose (it is imported
    without _GNU_SOURCE). The byte-search hot paths of PullwatchIO and the
-   gate need them; declaring them is enough, glibc provides them. */
+   gate need it; declaring it is enough, glibc provides it. */
 extern void *memmem(const void *haystack, size_t haystacklen,
                     const void *needle, size_t needlelen);
-extern void *memrchr(const void *s, int c, size_t n);
 
 #endif

@@ -11,11 +11,4 @@ public enum ByteSearch {
         guard let hit = memmem(h, haystack.count, n, needle.count) else { return nil }
         return UnsafeRawPointer(hit) - h
     }
-
-    /// Offset of the last `byte` in `buffer` (glibc's memrchr), or nil.
-    @inlinable
-    public static func last(_ byte: UInt8, in buffer: UnsafeRawBufferPointer) -> Int? {
-        guard let b = buffer.baseAddress, buffer.count > 0, let hit = memrchr(b, Int32(byte), buffer.count) else { return nil }
-        return UnsafeRawPointer(hit) - b
-    }
 }

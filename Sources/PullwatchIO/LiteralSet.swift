@@ -11,8 +11,8 @@ import Darwin
 /// literal: the span whose 4-byte windows are least common in kubelet and runtime logs
 /// (`containerd`, `image` and `failed` are on every other line, so `pinging container registry`
 /// is indexed by `registry`; the frequencies are counted on real ordinary log lines:
-/// `CommonWindows`, `scripts/common-windows.py`). The span's windows are entered in a 2^18-bit set. The
-/// scan loads one 4-byte window every `stride = S − 3` bytes: an occurrence of a literal covers
+/// `CommonWindows`, `scripts/common-windows.py`). The span's windows are entered in a 2^18-bit
+/// set. The scan loads one 4-byte window every `stride = S − 3` bytes: an occurrence of a literal covers
 /// its span's S − 3 window starts, so at least one of them is visited. A window whose bit is
 /// set is looked up in a small bucket table of (window, literal, offset) entries and the
 /// literal is compared in full, so the result is exact; rare spans keep those comparisons few,
