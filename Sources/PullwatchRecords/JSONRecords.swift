@@ -151,7 +151,13 @@ public enum JSONRecords {
         // beside the message; it is the part that says why, so it joins the message as a field,
         // as in their text format. Not for a shipper's `log` (the whole line already).
         if o["log"] == nil {
-            let extra = ["error", "err", "grpc.error", "image", "ref"].compactMap { k in o[k]?.text.map { Field(k, $0) } }
+            var extra = ["error", "err", "grpc.error", "image", "ref"].compactMap { k in o[k]?.text.map { Field(k, $0) } }
+            // An API error's nested reasons (Azure Resource Manager, Google APIs:
+            // `{"code":"DeploymentFailed","message":"…","details":[{"code":"InaccessibleImage","message":"…"}]}`):
+            // the outer message only says that something failed.
+            for detail in (o["details"]?.array ?? []).prefix(8) {
+                if let m = detail["message"]?.text { extra.append(Field(detail["code"]?.text ?? "details", m)) }
+            }
             if !extra.isEmpty && !extra.contains(where: { text.contains($0.value) }) {
                 text = TextFormats.render(message: text, fields: extra, trailing: nil, skipping: [])
             }

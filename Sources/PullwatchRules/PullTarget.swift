@@ -67,6 +67,8 @@ public enum PullTargetExtraction {
         (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
         // Not docker-py's `http+docker://localhost/…` (the Engine API socket).
         (#"(?<!\+)docker://(?<image>\#(ref))"#, .strict),
+        // Apptainer's ORAS pulls: `failed to get checksum for oras://REF: …`.
+        (#"\boras://(?<image>\#(ref))"#, .strict),
         (#"\bCan't install (?<image>\#(ref)):\s"#, .shaped),
         // Rancher's `Image [REF] failed to pull`; Azure Container Instances' `The image 'REF' in container group`
         (#"\b[Ii]mage \[(?<image>\#(ref))\]"#, .strict),

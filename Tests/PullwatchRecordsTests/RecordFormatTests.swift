@@ -103,6 +103,18 @@ func t(_ s: String) -> Timestamp { TimeParsing.rfc3339(s)! }
         let (shipped, _) = decode(#"{"log":"pulling failed","error":"x"}"# + "\n")
         #expect(shipped.first?.message == "pulling failed")
     }
+
+    @Test func anAPIErrorsNestedDetailsJoinItsMessage() {
+        // Azure Resource Manager: the outer message only says a deployment failed.
+        let line = #"{"code":"DeploymentFailed","message":"At least one resource deployment operation failed.","#
+            + #""details":[{"code":"InaccessibleImage","message":"The image 'acme/x:1' in container group 'g' is not accessible."}]}"#
+        let (records, _) = decode(line + "\n")
+        #expect(records.first?.message
+            == #"At least one resource deployment operation failed. InaccessibleImage="The image 'acme/x:1' in container group 'g' is not accessible.""#)
+        // A plain JSON object without `details` is unchanged.
+        let (plain, _) = decode(#"{"message":"pull failed","details":"none"}"# + "\n")
+        #expect(plain.first?.message == "pull failed")
+    }
 }
 
 @Suite struct JournalJSONTests {
