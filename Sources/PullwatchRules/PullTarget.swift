@@ -60,7 +60,7 @@ public enum PullTargetExtraction {
         (#"[Pp]ulling (?:docker|container) image (?<image>\#(ref))(?: over \S+)? failed\b"#, .strict),
         (#"fromImage=(?<image>[^&\s"]+)"#, .strict),
         (#"PullImage \\*"(?<image>[^"\\\s]+)"#, .strict),
-        (#"pull access denied for (?<image>\#(ref))"#, .strict),
+        (#"[Pp]ull access denied for (?<image>\#(ref))"#, .strict),
         // A digest cut short by the reporter (`@sha256:a8f2b...`) leaves the name.
         (#"manifest for\s+(?<image>\#(ref))(?:@\S*)? not found"#, .strict),
         (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, .strict),
@@ -85,7 +85,7 @@ public enum PullTargetExtraction {
         (#"\b[Ii]mage '(?<image>[^'\s]+)' not found"#, .strict),
         // Google Cloud Build: `error pulling build step N "IMAGE": …`
         (#"error pulling build step \d+ \\*"(?<image>[^"\\\s]+)"#, .strict),
-        (#"(?i)failed to resolve (?:reference|ref|source metadata for|image) \\*"?(?<image>\#(ref))"#, .strict),
+        (#"(?i)failed to resolve (?:reference|ref|source metadata for|image(?! to digest\b)) \\*"?(?<image>\#(ref))"#, .strict),
         (#"failed to solve: (?!process )(?:failed to \w+ \w+ for )?(?<image>\#(ref)):\s"#, .parses),
         (#"^(?<image>\#(ref)): failed to (?:authorize|resolve|do request|copy|fetch)"#, .shaped),
         (#"(?i)(?:load metadata for|resolve image config for|fetching image) \\*"?(?<image>\#(ref))"#, .shaped),
@@ -101,9 +101,19 @@ public enum PullTargetExtraction {
         (#"\b[Pp]ull failed\. Retrying (?<image>\#(ref))"#, .strict),
         (#"not in registry: (?<image>\#(ref))"#, .strict),
         // A pull command quoted in the message: `crictl pull X`, ["docker" "pull" "X"].
-        (#"\b(?:crictl|docker|podman|nerdctl|ctr(?: -n \S+)?(?: images?)?) pull (?:--?[\w-]+(?:[ =]\S+)? )*(?<image>\#(ref))"#, .shaped),
+        (#"\b(?:crictl|docker(?: -H \S+)?|podman|nerdctl|ctr(?: -n \S+)?(?: images?)?) pull (?:--?[\w-]+(?:[ =]\S+)? )*(?<image>\#(ref))"#, .shaped),
         (#"\["(?:[^"\s]*/)?(?:docker|podman|crictl|nerdctl)",? "pull",? (?:"-[^"]*",? )*"(?<image>[^"\s]+)""#, .strict),
         (#"(?i)(?:cannot|can't|unable to|failed to) pull the latest version of image (?<image>\#(ref))"#, .strict),
+        // Wrappers naming the reference unquoted: Azure IoT Edge's `Could not pull image REF`,
+        // LocalStack's `Cannot pull image REF. Maybe only available locally?`.
+        (#"(?i)(?:could(?: not|n't)|cannot|can't) pull (?:docker |container )?image (?<image>\#(ref))"#, .shaped),
+        // oc's mirror: `unable to retrieve source image REF manifest sha256:…`; minikube's cache.
+        (#"\bsource image (?<image>\#(ref)) manifest\b"#, .strict),
+        (#"\bCacheImage (?<image>\#(ref)) -> "#, .strict),
+        // Cloud Foundry's docker builder: `failed to fetch metadata from [REPO] with tag [T]`.
+        (#"failed to fetch metadata from \[(?<image>\#(ref))\] with tag \[(?<tag>[^\]\s]+)\]"#, .strict),
+        // Azure IoT Edge's deployment check: `REF does not exist or the credential is not set correctly`.
+        (#"(?:^|\s)(?<image>\#(ref)) does not exist or the credential is not set\b"#, .shaped),
         (#"[Ii]nvalid image name \\*"(?<image>[^"\\\s]+)"#, .strict),
         (#"\\*"(?<image>[^"\\\s]+)\\*" is not a valid image"#, .strict),
         (#"trust data (?:does not exist )?for (?<image>\#(ref))"#, .shaped),
@@ -156,6 +166,9 @@ public enum PullTargetExtraction {
         // containerd's status error with the URL cut short (`https://HOST...: 4...`).
         #"unexpected status code https?://(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)"#,
         #"error pinging registry (?<host>[A-Za-z0-9.-]+(?::[0-9]+)?),"#,
+        // Harbor's replication adapter and Docker's old endpoint check, with the URL's path not /v2/.
+        #"failed to ping registry https?://(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)"#,
+        #"(?:invalid registry endpoint|Remote host) https?://(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)/"#,
         #"\bhost=\\*"?(?<host>[A-Za-z0-9.-]+(?::[0-9]+)?)"#,
         // A field naming it (argocd-image-updater's `registry="HOST"`).
         #"\bregistry=\\*"?(?<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?)\\*"?(?:\s|$)"#,
