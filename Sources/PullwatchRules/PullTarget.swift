@@ -64,7 +64,7 @@ public enum PullTargetExtraction {
         // A digest cut short by the reporter (`@sha256:a8f2b...`) leaves the name.
         (#"manifest for\s+(?<image>\#(ref))(?:@\S*)? not found"#, .strict),
         (#"Tag (?<tag>\S+) not found in repository (?<image>\#(ref))"#, .strict),
-        (#"reading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
+        (#"[Rr]eading manifest (?<tag>[^\s:]+(?::[A-Fa-f0-9]+)?) in (?<image>\#(ref))"#, .strict),
         // Not docker-py's `http+docker://localhost/…` (the Engine API socket).
         (#"(?<!\+)docker://(?<image>\#(ref))"#, .strict),
         // Apptainer's ORAS pulls: `failed to get checksum for oras://REF: …`.
