@@ -27,14 +27,23 @@ public enum IncidentText {
         case 1: nodes = "node " + (i.nodes.first ?? "?")
         default: nodes = "\(nodeCount) nodes"
         }
-        let values: [(String, String)] = [
-            ("title", info?.title ?? i.cause.rawValue), ("registry", i.registry ?? "the registry"),
-            ("repository", i.repository ?? i.image ?? "the image"), ("repositories", repos),
-            ("image", i.image ?? i.repository ?? "an image"), ("nodes", nodes),
-            ("range", TimeText.range(i.firstSeen, i.lastSeen)),
-            ("failures", NumberText.grouped(i.records)), ("attempts", NumberText.grouped(i.attempts)),
-        ]
-        for (k, v) in values { s = s.replacingOccurrences(of: "{\(k)}", with: v) }
+        // One pass over the template: Foundation's replacingOccurrences, nine times over, was
+        // the largest single cost of rendering a report (perf, 333 incidents: the JSON report's
+        // samples 709 → ~635 at 10 kHz, ~7 ms of the serial tail after every file is read).
+        s = fillPlaceholders(s) { name in
+            switch name {
+            case "title": return info?.title ?? i.cause.rawValue
+            case "registry": return i.registry ?? "the registry"
+            case "repository": return i.repository ?? i.image ?? "the image"
+            case "repositories": return repos
+            case "image": return i.image ?? i.repository ?? "an image"
+            case "nodes": return nodes
+            case "range": return TimeText.range(i.firstSeen, i.lastSeen)
+            case "failures": return NumberText.grouped(i.records)
+            case "attempts": return NumberText.grouped(i.attempts)
+            default: return nil
+            }
+        }
         if i.records == 1 { s = s.replacingOccurrences(of: " 1 failures", with: " 1 failure") }
         return s
     }
@@ -79,9 +88,9 @@ extension RuleSet {
     }
 
     /// `template` with `{image}`, `{registry}`, `{repository}`, `{node}`, `{namespace}` and
-    /// `{pod}` filled in (`<name>` when unknown), in one pass; other braces are kept.
+    /// `{pod}` filled in (`<name>` when unknown); other braces are kept.
     func fill(_ template: String, _ c: Classification, _ r: Record) -> String {
-        func value(_ name: Substring) -> String? {
+        fillPlaceholders(template) { name in
             switch name {
             case "image": return c.image ?? "<image>"
             case "registry": return c.registry ?? "<registry>"
@@ -92,23 +101,28 @@ extension RuleSet {
             default: return nil
             }
         }
-        var out = ""
-        out.reserveCapacity(template.utf8.count + 64)
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            let after = rest.index(after: open)
-            if let close = rest[after...].firstIndex(of: "}"), let v = value(rest[after..<close]) {
-                out += v
-                rest = rest[rest.index(after: close)...]
-            } else {
-                out += "{"
-                rest = rest[after...]
-            }
-        }
-        out += rest
-        return out
     }
+}
+
+/// `template` with each `{name}` that `value` knows replaced by it, in one pass (a value is
+/// never itself searched for placeholders); unknown names and lone braces are kept.
+func fillPlaceholders(_ template: String, _ value: (Substring) -> String?) -> String {
+    var out = ""
+    out.reserveCapacity(template.utf8.count + 64)
+    var rest = template[...]
+    while let open = rest.firstIndex(of: "{") {
+        out += rest[..<open]
+        let after = rest.index(after: open)
+        if let close = rest[after...].firstIndex(of: "}"), let v = value(rest[after..<close]) {
+            out += v
+            rest = rest[rest.index(after: close)...]
+        } else {
+            out += "{"
+            rest = rest[after...]
+        }
+    }
+    out += rest
+    return out
 }
 
 /// Times for people: UTC, minutes, the date only when it changes.

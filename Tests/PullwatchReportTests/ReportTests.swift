@@ -1,7 +1,7 @@
 import Testing
 import PullwatchAnalysis
 import PullwatchRecords
-import PullwatchReport
+@testable import PullwatchReport
 import PullwatchRules
 
 let rules = try! RuleSet.load()
@@ -15,6 +15,11 @@ let rules = try! RuleSet.load()
         #expect(MarkdownReport.render(Self.empty).contains("0 image-pull failures"))
         #expect(HTMLReport.render(Self.empty).contains("No image-pull failures."))
         #expect(JSONReport.render(Self.empty).hasPrefix(#"{"schema": "pullwatch.report/v1""#))
+    }
+
+    @Test func placeholdersAreFilledInOnePass() {
+        let values = ["a": "{b}", "b": "B"]
+        #expect(fillPlaceholders("x {a} {b} {c} {") { values[String($0)] } == "x {b} B {c} {")
     }
 
     @Test func numbersAndTimesForPeople() {
