@@ -112,6 +112,13 @@ public enum Redaction {
         if v < n, b[v] == UInt8(ascii: "\"") { v += 1; quotedKey = true }
         while v < n, b[v] == 0x20 { v += 1 }
         guard v < n, b[v] == UInt8(ascii: "=") || (quotedKey && b[v] == UInt8(ascii: ":")) else { return nil }
+        if b[v] == UInt8(ascii: ":") {
+            // A JSON key is quoted on both sides: a URL ending in the word before `": ` is not
+            // one (Go's `Post "https://auth.docker.io/token": EOF`).
+            var s = i
+            while s > 0, isKeyByte(b[s - 1]) { s -= 1 }
+            guard s > 0, b[s - 1] == UInt8(ascii: "\"") else { return nil }
+        }
         v += 1
         while v < n, b[v] == 0x20 { v += 1 }
         if v < n, b[v] == UInt8(ascii: "{") || b[v] == UInt8(ascii: "[") { return nil }

@@ -259,7 +259,8 @@ public enum PullTargetExtraction {
     }
 
     private static let dockerHubHosts: Set<String> = ["auth.docker.io", "hub.docker.com", "dseasb33srnrn.cloudfront.net", "d2iks1dkcwqcbx.cloudfront.net",
-                                                      "auth.ipv6.docker.com", "registry.ipv6.docker.com"]
+                                                      "auth.ipv6.docker.com", "registry.ipv6.docker.com",
+                                                      "cdn-registry-1.docker.io"]
 
     /// A request host as a registry: Docker Hub's API, index, auth, web API and blob CDN hosts are
     /// `docker.io`; `:443` is dropped.

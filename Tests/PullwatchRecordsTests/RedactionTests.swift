@@ -25,6 +25,10 @@ import PullwatchTestSupport
         ("curl -H x-auth-token=t0k3n; SECRET = s3 and passwd=p,x",
          "curl -H x-auth-token=REDACTED; SECRET = REDACTED and passwd=REDACTED,x"),
         ("token= ; password=", "token= ; password="),
+        // A URL ending in a key word before Go's `": ` is not a JSON key: the error stays.
+        (#"failed to fetch oauth token: Post "https://auth.docker.io/token": EOF"#,
+         #"failed to fetch oauth token: Post "https://auth.docker.io/token": EOF"#),
+        (#"{"access_token": "abc", "x": 1}"#, #"{"access_token": "REDACTED", "x": 1}"#),
     ])
     func credentialsAreMaskedAndProseIsKept(_ input: String, _ expected: String) {
         #expect(Redaction.redact(input) == expected)
