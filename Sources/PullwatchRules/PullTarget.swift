@@ -279,6 +279,11 @@ public enum PullTargetExtraction {
     /// Drops sentence punctuation a reference does not end with.
     static func trimmed(_ image: String) -> String {
         var s = Substring(image)
+        // A Markdown link pasted as the reference (`[quay.io/x:1](http://quay.io/x:1)`): its text.
+        if s.first == "[" {
+            s = s.dropFirst()
+            if let end = s.range(of: "](")?.lowerBound ?? s.firstIndex(of: "]") { s = s[..<end] }
+        }
         while let last = s.last, last == "." || last == "," || last == ";" || last == ":" || last == "'" || last == ")" { s = s.dropLast() }
         return String(s)
     }

@@ -91,6 +91,14 @@ import PullwatchRecords
         #expect(t.registry == nil)
     }
 
+    /// A reference pasted as a Markdown link is its link text.
+    @Test func aMarkdownLinkIsItsText() {
+        let t = PullTargetExtraction.target(in: Record(message: "x"),
+                                            capturedImage: "[quay.io/cilium/operator:v1.11.3](http://quay.io/cilium/operator:v1.11.3)")
+        #expect(t.image == "quay.io/cilium/operator:v1.11.3")
+        #expect(t.registry == "quay.io")
+    }
+
     @Test func nothingNamedNothingFound() {
         #expect(Self.target("Error: ErrImagePull") == PullTarget())
     }
