@@ -73,12 +73,18 @@ public final class GzipReader: ByteReader {
     /// Offset (in compressed bytes) of the next unread input byte.
     private var position: UInt64 { compressedOffset - UInt64(inputEnd - inputStart) }
 
+    /// Bytes already consumed that the buffer keeps before `inputStart` when it is compacted:
+    /// at a member's end ISA-L hands back the whole bytes left in its bit buffer (up to 8),
+    /// which it may have taken in an earlier call, so they must still be here to be read again
+    /// (the next member's header, or the junk after the last one).
+    private static let handBack = 16
+
     private func fill() throws {
-        if inputStart > 0 && inputStart == inputEnd { inputStart = 0; inputEnd = 0 }
-        if inputStart > 0 {
-            let n = inputEnd - inputStart
-            input.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: n)
-            inputStart = 0; inputEnd = n
+        if inputStart > Self.handBack {
+            let from = inputStart - Self.handBack
+            let n = inputEnd - from
+            input.baseAddress!.copyMemory(from: input.baseAddress! + from, byteCount: n)
+            inputStart = Self.handBack; inputEnd = n
         }
         guard !upstreamEOF, inputEnd < input.count else { return }
         let n = try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: input[inputEnd...]))
@@ -226,7 +232,8 @@ public final class GzipReader: ByteReader {
                 if inputStart == inputEnd && upstreamEOF {
                     // ISA-L may still hold decoded bytes: they are returned before the error.
                     if engine == .isal {
-                        let (_, produced, result) = step(UnsafeMutableRawBufferPointer(rebasing: input[inputStart..<inputStart]), buffer)
+                        let (consumed, produced, result) = step(UnsafeMutableRawBufferPointer(rebasing: input[inputStart..<inputStart]), buffer)
+                        inputStart = max(0, inputStart + consumed)   // bytes handed back at the member's end (`handBack`)
                         decompressedBytes += UInt64(produced)
                         if case .memberEnd = result { endMember(); return produced }
                         if produced > 0 { return produced }
@@ -237,7 +244,7 @@ public final class GzipReader: ByteReader {
                 }
             }
             let (consumed, produced, result) = step(UnsafeMutableRawBufferPointer(rebasing: input[inputStart..<inputEnd]), buffer)
-            inputStart += consumed
+            inputStart = max(0, inputStart + consumed)   // less when ISA-L hands back bytes of an earlier call (`handBack`)
             decompressedBytes += UInt64(produced)
             switch result {
             case .more:

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import PullwatchIO
 import PullwatchTestSupport
 
@@ -190,6 +191,62 @@ let engines: [InflateEngine] = [.isal, .zlib]
     /// Whole streams give the same bytes; damaged ones end in the same kind of error at the
     /// same place (truncation, garbage) or in the same member (corruption), and what each
     /// returned before it is the same decoded stream (one a prefix of the other).
+    /// ISA-L hands back, at a member's end, the bytes left in its bit buffer, which it may have
+    /// taken in an earlier call: fed a few bytes at a time, the next member (or the junk after
+    /// the last) must still be read from them.
+    @Test func membersFedAFewBytesAtATime() {
+        let a = lines(300, prefix: "alpha"), b = lines(40, prefix: "beta")
+        let two = GzipCompressor.compress(a, level: 6) + GzipCompressor.compress(b, level: 1)
+        for gz in [two, two + Array("junk".utf8), two + [0, 0]] {
+            for chunk in 1...48 {
+                let (i, ie) = drain(GzipReader(ChunkedReader(gz, chunkSizes: [chunk]), engine: .isal), chunk: 4096)
+                let (z, ze) = drain(GzipReader(ChunkedReader(gz, chunkSizes: [chunk]), engine: .zlib), chunk: 4096)
+                #expect(i == a + b && z == a + b, "chunk \(chunk)")
+                #expect(Self.kind(ie) == Self.kind(ze), "chunk \(chunk): isal \(String(describing: ie)), zlib \(String(describing: ze))")
+                if case .trailingGarbage(let o1)? = ie as? GzipError, case .trailingGarbage(let o2)? = ze as? GzipError {
+                    #expect(o1 == o2 && o1 == UInt64(two.count), "chunk \(chunk)")
+                }
+            }
+        }
+    }
+
+    /// A corrupt member the fuzzer found (Fuzz/run.sh): read 32 compressed bytes at a time
+    /// through small output buffers, ISA-L handed back bytes it had taken in an earlier call and
+    /// the offset arithmetic overflowed. It must end in an error with its offset, not a crash.
+    @Test func aCorruptMemberReadInSmallPiecesEndsInAnError() throws {
+        let gz = Array(Data(base64Encoded: Self.fuzzFound)!)
+        for out in [1, 7, 64, 4096] {
+            let reader = try InputOpener.sniffGzip(ChunkedReader(gz, chunkSizes: [32]), ratioLimit: .network)
+            let (_, error) = drain(reader, chunk: out)
+            guard case .corrupt(_, _, let offset)? = error as? GzipError else {
+                Issue.record("output \(out): \(String(describing: error))"); continue
+            }
+            #expect(offset > 0 && offset < UInt64(gz.count), "output \(out)")
+        }
+    }
+
+    static let fuzzFound =
+        "H4sIAAAAAAAAA+VY227cyBF9z1cQfLKBnVHfLwMISGIbiYCFY9heB4hlGH2plhjNDGdJjrzKYv89h3OzLMnyZVd5yUAQNGQXebrq"
+        + "9KlTet5eVkJUnM3Y+DOVSghvqmY14WzCJnLiqtQuh9AsqctvrXfvZtXQLOi4FkyYCecTIV7fiHbS/6uu5nRJ8+NmWdpq0Z8d1y/W"
+        + "8/nJIpxRdVp3dNb0Q3c1vXD9tGmPVmHd00xO/Wld/+n5/xQS5ar5MqrqQzOc7xY2GWv78yC0mVHQRFqmkCSxqGMSnlvLvEqchGHS"
+        + "5RCLcSQoWmmFE4WCs5qslkYTV6f1D1VHq7Yawtn9CHbrcnNG/fC5pX/ewTIpSGeBJxTyMXPBks5cA5ywSVnmfCzSBCGK5KrkqGRS"
+        + "LiZrVEo5lc3r+uY/Y1Ks45xZJZCDZlm5qZfSatffLpMWkhn7vWXaRiurvsCcn9fharPdrl3QcE7r/tqfs0sx1WrK72LRw8K7xqKv"
+        + "RPg5RpnAuI4G7FBBCp9yJJsLYykG5W3OfNFkX0xRGoWyLvocjMJd6xnjTGh/g1FfieYmu+4N27NMSG940jhflpHjPpAprkhtChOx"
+        + "gFRGg/wyYDM+aq2Y4kwybilk5UUW11gmneLaGbdlmZoy67zjd7DMSCO8/qSMF+tIcxrecqY1injC+R0B+Iz394unZ+1MAOC7qn51"
+        + "tUw/tu2qevTix2d/ezyrUN7lUJW2q1Ztrsdfx/UYNumv+oEWR///////////////////////////////////////////////////"
+        + "/////////////////////////////////////////////////////////z2FLp1PSmD1du3xr/XJ03pWZ28jqhCldlxJG+of6tdX"
+        + "K8KdJ3umvRpCN1DGnadhCLhjIBZRKhuRMydR8ZgkdyEUphUUxclEEnKSo/TKZp+stVxLwCimx3VYrXbPfUn9ej4c1+PL1h3VVbse"
+        + "Vmtc+Pvr1y+2S3ZAtjSGgA9rpDtDkjWTd+RCG+/8dx65fbgR4o+TgQfH9PtkwKokZMzKqcQCR9l48ejprvBcbJA6gTqRF8O4ch4L"
+        + "pfagaeSUpIwlyIeaGQQsm4IuGaMcOkziTFHSBXY0kAVEoTDmqJhJURCSa1zRo/EUMboszTUZ0JKjPXOzlQE95YorfZcMwP3AnX1n"
+        + "M92Hw/V+gTu5TRc4btjxvIld6K6OlmfN8pcZnwp7F30eGNY1+tyP7HMMAjcUy4rJqDEIBMpKwThKAXeYk2GhSCGzwphWNNy3Na4U"
+        + "rTMmQm8oQyNuMOh+EDdJ9JnVexrZRJwZ5skXD/5IxjL3WnGPWZTnJNE8otHMkrI4YEYWBpslrCGDPifE9W6ijHSCycPoyfBx/g4a"
+        + "WZyUG7PdDTl+9qkc7wIOctzm9x/aDtvqN5os/Oh1n3UdTGuP8aBZno1rAOyiWa3wDca/67YaimIOLcBunP2hAwHy6HhPR+Hd1/FJ"
+        + "F/rzcdL4a0gX/yhltKIRf07aUiq9YD0SvbHL4+t2jz6w7hgP2rSAjfhrcu/hyxsYcCx+VASmRcN0ir5wr+JjkHrbLz4uOtoHfuwa"
+        + "ymsUwqPjG4P6qNuJddAeL7+hz+0CvqtNwxvZknyA4wgua5gQdGPFiScRkmYalh1jZRIYJdG1FUhfBOQqO/RWWJR0G763HAbmPvj/"
+        + "/BT+LmAPP4V82fRt935sgv17NMfLJm/7NszQ2LfHaoV5tWumVdP367F6+8DpYa8nUIA3Yseb1adh/ax6e1ofjdBQmn7az5tEh6+T"
+        + "uO7w/jin7Y3Tela9pITx4NWIalatl+PNkYWlWeYqY7Acz8sCye6uAAXT2LubuRFTCBfmhK/OzSHg/yE3Cr6X8e/U/324lfaP+l/W"
+        + "fwF/pm2kpRUAAA=="
+
     @Test func bothEnginesAgree() {
         var rng = SplitMix(seed: 7)
         let a = lines(4000, prefix: "alpha"), b = lines(700, prefix: "beta")
