@@ -64,14 +64,14 @@ public final class Regex: @unchecked Sendable {
     }
 
     /// Runs the pattern over `subject` (valid UTF-8: the bytes of a Swift string) with
-    /// `scratch`'s match data and limits.
-    func match(_ subject: UnsafeRawBufferPointer, scratch: MatchScratch) -> MatchResult {
+    /// `scratch`'s match data and limits, from byte `start` on (lookbehinds still see the bytes before it).
+    func match(_ subject: UnsafeRawBufferPointer, scratch: MatchScratch, from start: Int = 0) -> MatchResult {
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)!
         let rc: Int32
         if isJIT {
-            rc = pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            rc = pcre2_jit_match_8(code, base, subject.count, start, 0, scratch.matchData, scratch.context)
         } else {
-            rc = pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            rc = pcre2_match_8(code, base, subject.count, start, 0, scratch.matchData, scratch.context)
         }
         if rc >= 0 { return .match(Captures(regex: self, scratch: scratch, subject: subject)) }
         switch rc {

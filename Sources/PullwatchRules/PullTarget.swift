@@ -140,7 +140,22 @@ public enum PullTargetExtraction {
         (#"(?:^|[\s"(])(?<image>\#(ref)): not found\b"#, .shaped),
         (#"(?i)(?:Pulling|Trying to pull)(?: image)?:? (?<image>\#(ref))"#, .shaped),
         (#"(?:^|\s)(?:Image|image):\s*(?<image>\#(ref))"#, .shaped),
+        // containers/image's search over registries: `trying to pull image specified by "REF"`,
+        // then one line a candidate: `* "docker.io/library/REF": ERROR`.
+        (#"image specified by \\*"(?<image>[^"\\\s]+)"#, .strict),
+        (#"^\s*\* \\*"(?<image>[^"\\\s]+)\\*": "#, .strict),
     ] as [(String, Looseness)]).map { (try! Regex($0.0), $0.1) }
+
+    /// When no wording names the image: a reference written with its registry host
+    /// (`quay.io/calico/node:v3.25.1`, `10.0.0.5:5000/x`), standing on its own — not inside a
+    /// URL or a path, not a source-code path (`github.com/…/x.go`).
+    static let qualifiedPattern = try! Regex(
+        #"(?<![\w./:@%$\\-])(?<image>(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::[0-9]+)?|(?:[0-9]{1,3}\.){3}[0-9]{1,3}:[0-9]+|localhost:[0-9]+)"#
+        + #"/[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{8,})?)(?![\w/.-]|:[\w/])"#)
+
+    /// Hosts whose paths are source code or web pages, not images.
+    private static let notRegistryHosts: Set<String> = ["github.com", "gitlab.com", "golang.org", "k8s.io", "sigs.k8s.io",
+                                                         "gopkg.in", "go.uber.org", "google.golang.org", "bitbucket.org"]
 
     /// How much a pattern's words vouch for what follows them.
     enum Looseness {
@@ -255,7 +270,24 @@ public enum PullTargetExtraction {
                 best = (start, image)
             }
         }
-        return best?.image
+        if let best { return best.image }
+        var fallback: String?
+        message.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var from = 0
+            while from < raw.count, case .match(let c) = qualifiedPattern.match(raw, scratch: s, from: from),
+                  let image = c["image"], let end = c.range("image")?.upperBound {
+                from = max(end, from + 1)
+                let host = image.prefix { $0 != "/" }.lowercased()
+                let last = image.split(separator: "/").last ?? ""
+                let sourceFile = [".go", ".rs", ".py", ".js", ".ts", ".java", ".yaml", ".yml", ".json", ".conf", ".toml", ".md",
+                                  ".html", ".txt", ".sh", ".log", ".tar", ".gz", ".tgz", ".zip", ".sif"].contains { last.lowercased().hasSuffix($0) }
+                if notRegistryHosts.contains(host) || host.hasPrefix("www.") || sourceFile { continue }
+                fallback = trimmed(image)
+                break
+            }
+        }
+        return fallback
     }
 
     private static let dockerHubHosts: Set<String> = ["auth.docker.io", "hub.docker.com", "dseasb33srnrn.cloudfront.net", "d2iks1dkcwqcbx.cloudfront.net",
