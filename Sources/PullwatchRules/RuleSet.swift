@@ -114,8 +114,19 @@ public final class RuleSet: @unchecked Sendable {
         var causes: [Cause: CauseInfo] = [:]
         var replaced: [String: SourceLocation] = [:]
         var builtInIDs = Set<String>()
-        for file in files {
-            let contents = RuleFileParser.parse(file.contents, file: file.name)
+        // The files are parsed on every core (YAML is most of start-up), then merged in order.
+        final class Parsed: @unchecked Sendable {
+            // Each slot is written by exactly one iteration, and read after all of them.
+            let slots: UnsafeMutableBufferPointer<RuleFileParser.Contents>
+            init(_ n: Int) { slots = .allocate(capacity: n) }
+            deinit { _ = slots.deinitialize(); slots.deallocate() }
+        }
+        let parsed = Parsed(files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            (parsed.slots.baseAddress! + i).initialize(to: RuleFileParser.parse(files[i].contents, file: files[i].name))
+        }
+        for (index, file) in files.enumerated() {
+            let contents = parsed.slots[index]
             errors += contents.errors
             var seenHere: [String: SourceLocation] = [:]
             for rule in contents.rules {
